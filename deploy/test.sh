@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The test command: makes sure RabbitMQ, Redis and the Python environment are there, then
+# runs every test — Rust (unit and end-to-end) and the PySpark runtime's own.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash deploy/services.sh
+python=$(bash deploy/python-env.sh | tail -n 1)
+export MIST_TEST_PYTHON=$python
+"$python" -m pytest -q worker-agent/python/tests
+cargo test --workspace --locked
