@@ -5,6 +5,7 @@
 pub mod amqp;
 pub mod config;
 pub mod duration;
+pub mod joblog;
 pub mod model;
 pub mod names;
 pub mod python_runtime;

@@ -40,6 +40,60 @@ impl Keys {
         format!("{}:workers", self.namespace)
     }
 
+    /// The namespace with its separator; Lua scripts build index keys from it, in the
+    /// formats of the `jobs_*` keys below.
+    pub fn prefix(&self) -> String {
+        format!("{}:", self.namespace)
+    }
+
+    /// Hash: one job's record (fields of `JobDetails`, plus the `request` it runs).
+    pub fn job(&self, id: &str) -> String {
+        format!("{}:job:{id}", self.namespace)
+    }
+
+    /// String: the job's log lines.
+    pub fn job_log(&self, id: &str) -> String {
+        format!("{}:job:{id}:log", self.namespace)
+    }
+
+    /// Sorted set of every job id, scored by create time: the listing index.
+    pub fn jobs_all(&self) -> String {
+        format!("{}:jobs:all", self.namespace)
+    }
+
+    /// Sorted set of the jobs in a status (kept by `transition.lua`).
+    pub fn jobs_by_status(&self, status: &str) -> String {
+        format!("{}:jobs:status:{status}", self.namespace)
+    }
+
+    pub fn jobs_by_endpoint(&self, endpoint: &str) -> String {
+        format!("{}:jobs:endpoint:{endpoint}", self.namespace)
+    }
+
+    pub fn jobs_by_endpoint_status(&self, endpoint: &str, status: &str) -> String {
+        format!("{}:jobs:endpoint:{endpoint}:status:{status}", self.namespace)
+    }
+
+    /// Pub/sub channel told the id of every job that reaches a done status.
+    pub fn done_channel(&self) -> String {
+        format!("{}:job-done", self.namespace)
+    }
+
+    /// String: a worker's record (`WorkerRecord` JSON), kept after it stopped.
+    pub fn worker(&self, id: &str) -> String {
+        format!("{}:worker:{id}", self.namespace)
+    }
+
+    /// Sorted set of the jobs a worker ran, scored by create time.
+    pub fn worker_jobs(&self, id: &str) -> String {
+        format!("{}:worker:{id}:jobs", self.namespace)
+    }
+
+    /// Sorted set: agent id → time of its last heartbeat.
+    pub fn agent_heartbeats(&self) -> String {
+        format!("{}:agents:heartbeat", self.namespace)
+    }
+
     /// Every key of this namespace, for tests that clean up after themselves.
     pub fn pattern_all(&self) -> String {
         format!("{}:*", self.namespace)

@@ -4,6 +4,7 @@
 pub mod artifacts;
 pub mod contexts;
 pub mod endpoints;
+pub mod jobs;
 pub mod keys;
 
 use deadpool_redis::redis::{self, AsyncCommands};
