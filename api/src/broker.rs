@@ -1,38 +1,60 @@
-//! The API's link to RabbitMQ: one connection, opened on first use and reopened after it
-//! drops, so the API starts (and keeps answering reads) while the broker is away.
+//! The API's link to RabbitMQ: one connection and one confirm-mode channel, opened on
+//! first use and reopened after they drop, so the API starts (and keeps answering reads)
+//! while the broker is away, and a submission then gets a 503 naming the broker.
 
 use std::time::Duration;
 
 use lapin::Connection;
+use mist_common::amqp::declare::declare_shared;
+use mist_common::amqp::publish::Publisher;
+use mist_common::amqp::topology::Topology;
 use tokio::sync::Mutex;
 
-/// How long a status check waits for the broker before calling it down.
+/// How long connecting may take before the broker counts as down for this request.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 
 pub struct Broker {
     url: String,
-    connection: Mutex<Option<Connection>>,
+    topology: Topology,
+    link: Mutex<Option<(Connection, Publisher)>>,
 }
 
 impl Broker {
-    pub fn new(url: String) -> Self {
-        Self { url, connection: Mutex::new(None) }
+    pub fn new(url: String, topology: Topology) -> Self {
+        Self { url, topology, link: Mutex::new(None) }
+    }
+
+    pub fn topology(&self) -> &Topology {
+        &self.topology
+    }
+
+    /// A working publisher, connecting (and declaring the topology) if need be.
+    pub async fn publisher(&self) -> Result<Publisher, String> {
+        let mut slot = self.link.lock().await;
+        if let Some((connection, publisher)) = slot.as_ref() {
+            if connection.status().connected() && publisher.is_open() {
+                return Ok(publisher.clone());
+            }
+        }
+        let link = tokio::time::timeout(CONNECT_TIMEOUT, self.connect())
+            .await
+            .map_err(|_| format!("RabbitMQ did not answer within {}s", CONNECT_TIMEOUT.as_secs()))?
+            .map_err(|e| format!("RabbitMQ is unreachable: {e}"))?;
+        let publisher = link.1.clone();
+        *slot = Some(link);
+        Ok(publisher)
+    }
+
+    async fn connect(&self) -> Result<(Connection, Publisher), lapin::Error> {
+        let connection = mist_common::amqp::connect(&self.url, "mist-api").await?;
+        let channel = connection.create_channel().await?;
+        declare_shared(&channel, &self.topology).await?;
+        let publisher = Publisher::new(channel).await?;
+        Ok((connection, publisher))
     }
 
     /// `Ok` when connected (connecting now if need be), else what went wrong.
     pub async fn health(&self) -> Result<(), String> {
-        let mut slot = self.connection.lock().await;
-        if slot.as_ref().is_some_and(|c| c.status().connected()) {
-            return Ok(());
-        }
-        let connecting = mist_common::amqp::connect(&self.url, "mist-api");
-        match tokio::time::timeout(CONNECT_TIMEOUT, connecting).await {
-            Ok(Ok(connection)) => {
-                *slot = Some(connection);
-                Ok(())
-            }
-            Ok(Err(err)) => Err(format!("RabbitMQ is unreachable: {err}")),
-            Err(_) => Err(format!("RabbitMQ did not answer within {}s", CONNECT_TIMEOUT.as_secs())),
-        }
+        self.publisher().await.map(|_| ())
     }
 }

@@ -20,6 +20,16 @@ pub struct Inspector {
     timeout: Option<Duration>,
 }
 
+/// The inspector's exit code when it was called wrongly: our fault, not the artifact's.
+const USAGE_ERROR: i32 = 64;
+
+/// The last lines of a process's stderr, on one line.
+fn stderr_tail(stderr: &[u8]) -> String {
+    let text = String::from_utf8_lossy(stderr);
+    let tail: Vec<&str> = text.lines().rev().take(5).collect();
+    tail.into_iter().rev().collect::<Vec<_>>().join(" | ")
+}
+
 /// The inspector's refusal: `kind` is "artifact" or "class".
 #[derive(Deserialize)]
 struct Refusal {
@@ -67,16 +77,17 @@ impl Inspector {
                     .map_err(|e| ApiError::Internal(format!("the Python inspector answered {last_line:?}: {e}")))?;
                 Err(ApiError::BadRequest(format!("artifact {artifact_name}: {}", refusal.error)))
             }
-            _ => {
-                let stderr = String::from_utf8_lossy(&output.stderr);
-                let tail: Vec<&str> = stderr.lines().rev().take(5).collect();
-                Err(ApiError::Internal(format!(
-                    "the Python inspector ({:?}) exited with {}: {}",
-                    self.python,
-                    output.status,
-                    tail.into_iter().rev().collect::<Vec<_>>().join(" | ")
-                )))
-            }
+            // The user's module ended the process while being imported.
+            Some(code) if code != USAGE_ERROR => Err(ApiError::BadRequest(format!(
+                "artifact {artifact_name}: the Python process exited with code {code} while importing it to read {class_name}: {}",
+                stderr_tail(&output.stderr)
+            ))),
+            _ => Err(ApiError::Internal(format!(
+                "the Python inspector ({:?}) exited with {}: {}",
+                self.python,
+                output.status,
+                stderr_tail(&output.stderr)
+            ))),
         }
     }
 }

@@ -5,10 +5,12 @@ mod artifact_files;
 mod broker;
 pub mod error;
 mod inspect;
+mod jobs;
 mod middleware;
 pub mod openapi;
 mod query;
 mod routes;
+mod waiters;
 pub mod state;
 
 use std::sync::LazyLock;

@@ -9,6 +9,8 @@ use utoipa::openapi::OpenApi;
     info(title = "Mist REST API", version = "2", description = "Deploy Spark functions once, call them as jobs."),
     tags(
         (name = "endpoints", description = "deployed functions (also under /functions)"),
+        (name = "jobs", description = "calls of endpoints: submit, follow, cancel"),
+        (name = "workers", description = "live Spark drivers"),
         (name = "contexts", description = "Spark settings and worker policy"),
         (name = "artifacts", description = "the files functions come from"),
         (name = "status", description = "health and versions"),

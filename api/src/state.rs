@@ -5,11 +5,13 @@ use std::sync::Arc;
 use anyhow::Context;
 use mist_common::config::Settings;
 use mist_common::model::context::ContextConfig;
+use mist_common::amqp::topology::Topology;
 use mist_common::store::Store;
 
 use crate::artifact_files::ArtifactFiles;
 use crate::broker::Broker;
 use crate::inspect::Inspector;
+use crate::waiters::Waiters;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -18,6 +20,8 @@ pub struct AppState {
     pub artifacts: ArtifactFiles,
     pub inspector: Inspector,
     pub broker: Arc<Broker>,
+    /// Requests waiting for their job to be done (`force=true`).
+    pub waiters: Waiters,
     /// When this instance started, ISO-8601, for `/status`.
     pub started: String,
     /// Keeps the extracted Python runtime on disk for as long as the state lives.
@@ -37,7 +41,8 @@ impl AppState {
             settings.python.inspect_timeout.as_std(),
         );
         Ok(Self {
-            broker: Arc::new(Broker::new(settings.amqp.url.clone())),
+            broker: Arc::new(Broker::new(settings.amqp.url.clone(), Topology::new(&settings.namespace))),
+            waiters: Waiters::start(&settings.redis.url, store.keys().done_channel())?,
             started: humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string(),
             settings: Arc::new(settings),
             store,

@@ -28,6 +28,40 @@ pub struct Settings {
     pub python: PythonSettings,
     pub log: LogSettings,
     pub contexts: ContextsSettings,
+    pub jobs: JobSettings,
+    pub dispatcher: DispatcherSettings,
+    pub agent: AgentSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobSettings {
+    pub max_log_bytes: u64,
+    pub max_result_bytes: u64,
+    pub default_wait: MistDuration,
+    pub cancel_grace: MistDuration,
+    pub retention_max_age: MistDuration,
+    pub retention_max_count: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DispatcherSettings {
+    pub prefetch: u16,
+    pub tick: MistDuration,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentSettings {
+    pub id: String,
+    pub host: String,
+    pub api_url: String,
+    pub work_dir: PathBuf,
+    pub spark_submit: String,
+    pub max_workers: u32,
+    pub start_timeout: MistDuration,
+    pub heartbeat_interval: MistDuration,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -169,6 +203,24 @@ impl Settings {
         if let Err(err) = shell_words_check(&context.run_options) {
             return invalid("contexts.default.run_options", err);
         }
+        let finite = |key: &'static str, value: MistDuration| match value.as_std() {
+            Some(d) if !d.is_zero() => Ok(()),
+            _ => Err(ConfigError::Invalid { key, message: format!("must be a finite, non-zero duration, got {value}") }),
+        };
+        finite("jobs.cancel_grace", self.jobs.cancel_grace)?;
+        finite("dispatcher.tick", self.dispatcher.tick)?;
+        finite("agent.start_timeout", self.agent.start_timeout)?;
+        finite("agent.heartbeat_interval", self.agent.heartbeat_interval)?;
+        if self.jobs.max_log_bytes < 1024 {
+            return invalid("jobs.max_log_bytes", format!("must be at least 1024, got {}", self.jobs.max_log_bytes));
+        }
+        if self.dispatcher.prefetch == 0 {
+            return invalid("dispatcher.prefetch", "must be positive, got 0".into());
+        }
+        if self.agent.max_workers == 0 {
+            return invalid("agent.max_workers", "must be a positive integer, got 0".into());
+        }
+        check_url("agent.api_url", &self.agent.api_url, &["http", "https"])?;
         Ok(())
     }
 

@@ -50,7 +50,10 @@ impl FromStr for MistDuration {
             }
             return Ok(Self::Finite(Duration::from_secs_f64(seconds)));
         }
-        humantime::parse_duration(value).map(Self::Finite).map_err(|_| refuse())
+        match humantime::parse_duration(value) {
+            Ok(d) if d.as_secs_f64() <= u32::MAX as f64 => Ok(Self::Finite(d)),
+            _ => Err(refuse()),
+        }
     }
 }
 

@@ -11,6 +11,7 @@ pub mod names;
 pub mod python_runtime;
 pub mod shutdown;
 pub mod store;
+pub mod submit;
 pub mod telemetry;
 pub mod time;
 

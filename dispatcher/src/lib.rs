@@ -1,20 +1,110 @@
-//! The dispatcher: consumes job requests and decides where each job runs. For now it
-//! connects to its parts and waits for shutdown; scheduling arrives with the jobs issue.
+//! The dispatcher: consumes job requests and agents' notices, keeps the model of agents,
+//! workers and jobs, and decides where each job runs (`scheduler`). One control loop owns
+//! the model; consumers feed it inputs, and `effects` carries out what it decides.
+
+pub mod effects;
+pub mod intake;
+pub mod model;
+pub mod rebuild;
+pub mod scheduler;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use lapin::options::{BasicConsumeOptions, BasicQosOptions};
+use lapin::types::FieldTable;
+use mist_common::amqp::declare::declare_shared;
+use mist_common::amqp::publish::Publisher;
+use mist_common::amqp::topology::Topology;
 use mist_common::config::Settings;
 use mist_common::store::Store;
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::effects::Effects;
+use crate::intake::Intake;
+use crate::model::Model;
+use crate::scheduler::{handle, Input};
+
+/// Inputs waiting for the control loop; consumers wait when it is full.
+const INPUT_BUFFER: usize = 4096;
 
 /// Runs until `shutdown` trips.
 pub async fn run(settings: Settings, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let settings = Arc::new(settings);
     let store = Store::new(&settings.redis, &settings.namespace)?;
     store.ping().await.context("Redis (redis.url)")?;
-    let connection = mist_common::amqp::connect(&settings.amqp.url, "mist-dispatcher")
-        .await
-        .context("RabbitMQ (amqp.url)")?;
-    tracing::info!(namespace = %settings.namespace, "dispatcher connected to Redis and RabbitMQ");
-    shutdown.cancelled().await;
+    let connection = mist_common::amqp::connect(&settings.amqp.url, "mist-dispatcher").await.context("RabbitMQ (amqp.url)")?;
+    let topology = Topology::new(&settings.namespace);
+    let setup = connection.create_channel().await?;
+    declare_shared(&setup, &topology).await?;
+    let publisher = Publisher::new(connection.create_channel().await?).await?;
+
+    let instance = uuid::Uuid::new_v4().simple().to_string()[..6].to_string();
+    let mut model = Model::new(&instance);
+    let waiting = rebuild::rebuild(&store, &mut model).await.context("rebuilding the model from Redis")?;
+    tracing::info!(
+        agents = model.agents.len(),
+        workers = model.workers.len(),
+        waiting = waiting.len(),
+        "dispatcher model rebuilt from Redis"
+    );
+
+    let (inputs, mut received) = mpsc::channel(INPUT_BUFFER);
+    let intake = Arc::new(Intake {
+        store: store.clone(),
+        settings: settings.clone(),
+        publisher: publisher.clone(),
+        topology: topology.clone(),
+        inputs: inputs.clone(),
+    });
+    let tasks = TaskTracker::new();
+    let requests_channel = connection.create_channel().await?;
+    requests_channel.basic_qos(settings.dispatcher.prefetch, BasicQosOptions::default()).await?;
+    let requests = requests_channel
+        .basic_consume(topology.requests_queue().into(), "mist-dispatcher".into(), BasicConsumeOptions::default(), FieldTable::default())
+        .await?;
+    let notices_channel = connection.create_channel().await?;
+    notices_channel.basic_qos(settings.dispatcher.prefetch, BasicQosOptions::default()).await?;
+    let notices = notices_channel
+        .basic_consume(topology.dispatcher_queue().into(), "mist-dispatcher".into(), BasicConsumeOptions::default(), FieldTable::default())
+        .await?;
+    tasks.spawn(intake.clone().requests(requests, shutdown.clone()));
+    tasks.spawn(intake.notices(notices, shutdown.clone()));
+    let tick = settings.dispatcher.tick.as_std().unwrap_or(Duration::from_secs(1));
+    tasks.spawn(ticker(inputs.clone(), tick, shutdown.clone()));
+    tracing::info!(namespace = %settings.namespace, "dispatcher consuming job requests");
+
+    let effects = Effects { store, publisher, topology };
+    for input in waiting {
+        for action in handle(&mut model, input, Instant::now()) {
+            effects.perform(action).await;
+        }
+    }
+    drop(inputs);
+    loop {
+        let input = tokio::select! {
+            _ = shutdown.cancelled() => break,
+            input = received.recv() => match input { Some(input) => input, None => break },
+        };
+        for action in handle(&mut model, input, Instant::now()) {
+            effects.perform(action).await;
+        }
+    }
+    tasks.close();
+    tasks.wait().await;
     connection.close(200, "shutdown".into()).await.ok();
     Ok(())
+}
+
+async fn ticker(inputs: mpsc::Sender<Input>, every: Duration, shutdown: CancellationToken) {
+    let mut interval = tokio::time::interval(every);
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = interval.tick() => if inputs.send(Input::Tick).await.is_err() { return },
+        }
+    }
 }

@@ -158,6 +158,11 @@ impl TestApi {
         self.artifact_files().into_iter().filter(|f| f.starts_with(".incoming")).collect()
     }
 
+    /// A connection to the test's Redis, to plant records other processes would write.
+    pub fn redis(&self) -> redis::Connection {
+        redis_connection(&self.settings)
+    }
+
     /// Every key of this test's namespace, for asserting nothing was written.
     pub fn redis_keys(&self) -> Vec<String> {
         let mut conn = redis_connection(&self.settings);

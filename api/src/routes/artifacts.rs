@@ -46,6 +46,7 @@ async fn list_artifacts(State(state): State<AppState>) -> Result<Json<Vec<String
     params(("name" = String, Path, description = "artifact name")),
     responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>), (status = 404, description = "no such artifact")))]
 async fn download_artifact(State(state): State<AppState>, Path(name): Path<String>) -> Result<Response, ApiError> {
+    super::path_name(&name)?;
     let record = find(&state, &name).await?;
     let file = tokio::fs::File::open(state.artifacts.path_of(&record.sha1, &record.name))
         .await
@@ -64,6 +65,7 @@ async fn download_artifact(State(state): State<AppState>, Path(name): Path<Strin
     params(("name" = String, Path, description = "artifact name")),
     responses((status = 200, content_type = "text/plain", body = String), (status = 404, description = "no such artifact")))]
 async fn artifact_sha(State(state): State<AppState>, Path(name): Path<String>) -> Result<String, ApiError> {
+    super::path_name(&name)?;
     Ok(find(&state, &name).await?.sha1)
 }
 
@@ -144,6 +146,7 @@ async fn store_upload(state: &AppState, mut field: Field<'_>, force: bool) -> Re
     responses((status = 200, content_type = "text/plain", body = String, description = "the deleted name"),
         (status = 404, description = "no such artifact"), (status = 409, description = "an endpoint uses it")))]
 async fn delete_artifact(State(state): State<AppState>, Path(name): Path<String>) -> Result<String, ApiError> {
+    super::path_name(&name)?;
     match state.store.delete_artifact(&name).await? {
         Deleted::Yes(json) => {
             let record = state.store.decode_artifact(&json)?;

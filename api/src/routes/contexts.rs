@@ -30,6 +30,7 @@ async fn list_contexts(State(state): State<AppState>) -> Result<Json<Vec<Context
     params(("id" = String, Path, description = "context name")),
     responses((status = 200, body = ContextConfig), (status = 404, description = "no such context")))]
 async fn get_context(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<ContextConfig>, ApiError> {
+    super::path_name(&id)?;
     if id == ContextConfig::DEFAULT_NAME {
         return Ok(Json(state.default_context()));
     }
@@ -51,6 +52,7 @@ async fn create_context(State(state): State<AppState>, body: Bytes) -> Result<Js
     params(("id" = String, Path, description = "context name")),
     responses((status = 200, body = ContextConfig), (status = 400, description = "a bad field"), (status = 404, description = "no such context")))]
 async fn update_context(State(state): State<AppState>, Path(id): Path<String>, body: Bytes) -> Result<Json<ContextConfig>, ApiError> {
+    super::path_name(&id)?;
     refuse_default(&id)?;
     let context = ContextConfig::from_body(&body, &state.default_context(), Some(&id)).map_err(ApiError::BadRequest)?;
     if !state.store.context_exists(&id).await? {
@@ -66,6 +68,7 @@ async fn update_context(State(state): State<AppState>, Path(id): Path<String>, b
     responses((status = 200, body = ContextConfig), (status = 404, description = "no such context"),
         (status = 409, description = "an endpoint names it as its default")))]
 async fn delete_context(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<ContextConfig>, ApiError> {
+    super::path_name(&id)?;
     refuse_default(&id)?;
     match state.store.delete_context(&id).await? {
         Deleted::Yes(json) => serde_json::from_str(&json)

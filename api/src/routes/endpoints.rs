@@ -30,6 +30,7 @@ async fn list_endpoints(State(state): State<AppState>) -> Result<Json<Vec<Endpoi
     params(("id" = String, Path, description = "endpoint name")),
     responses((status = 200, body = EndpointInfo), (status = 404, description = "no such endpoint")))]
 async fn get_endpoint(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<EndpointInfo>, ApiError> {
+    super::path_name(&id)?;
     state.store.get_endpoint(&id).await?.map(Json).ok_or_else(|| not_found(&id))
 }
 
@@ -61,6 +62,7 @@ async fn update_endpoint(State(state): State<AppState>, query: QueryParams, body
     params(("id" = String, Path, description = "endpoint name")),
     responses((status = 200, body = EndpointInfo), (status = 404, description = "no such endpoint")))]
 async fn delete_endpoint(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<EndpointInfo>, ApiError> {
+    super::path_name(&id)?;
     let endpoint = state.store.get_endpoint(&id).await?.ok_or_else(|| not_found(&id))?;
     if !state.store.delete_endpoint(&id).await? {
         return Err(not_found(&id));

@@ -1,5 +1,7 @@
 //! RabbitMQ: the topology (every name in `topology`) and connecting.
 
+pub mod declare;
+pub mod publish;
 pub mod topology;
 
 use lapin::{Connection, ConnectionProperties};

@@ -35,4 +35,35 @@ impl Topology {
     pub fn dead_letter_queue(&self) -> String {
         format!("{}.requests.dead", self.namespace)
     }
+
+    /// Direct exchange of the parts' own messages: commands to agents, notices to the
+    /// dispatcher.
+    pub fn control_exchange(&self) -> String {
+        format!("{}.control", self.namespace)
+    }
+
+    /// Durable queue of everything the dispatcher must hear: agents' notices, the API's
+    /// requests, and the job events that free or change a slot.
+    pub fn dispatcher_queue(&self) -> String {
+        format!("{}.dispatcher", self.namespace)
+    }
+
+    /// Routing key of the dispatcher's queue on the control exchange.
+    pub fn dispatcher_routing_key(&self) -> &'static str {
+        "dispatcher"
+    }
+
+    /// The job events the dispatcher's queue is bound to.
+    pub fn dispatcher_event_keys(&self) -> [&'static str; 4] {
+        ["finished.#", "failed.#", "canceled.#", "cancelling.#"]
+    }
+
+    /// An agent's own command queue; it lives as long as the agent's connection.
+    pub fn agent_queue(&self, agent_id: &str) -> String {
+        format!("{}.agent.{agent_id}", self.namespace)
+    }
+
+    pub fn agent_routing_key(&self, agent_id: &str) -> String {
+        format!("agent.{agent_id}")
+    }
 }

@@ -8,6 +8,7 @@ use crate::duration::MistDuration;
 
 /// A JSON object body being read; fields are taken out one by one and whatever is left at
 /// the end is unknown.
+#[derive(Debug)]
 pub struct Body {
     fields: Map<String, Value>,
 }

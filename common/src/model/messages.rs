@@ -47,7 +47,7 @@ pub struct ExternalRunRequest {
     pub run_settings: Option<RunSettings>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RunSettings {
     #[serde(default)]
@@ -77,10 +77,10 @@ pub enum AgentCommand {
     StopWorker { worker_id: String, reason: String },
 }
 
-/// Agent → dispatcher: what changed on a Spark host.
+/// Agents and the API → dispatcher: what changed on a Spark host, or what a user asked.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "kebab-case")]
-pub enum AgentNotice {
+pub enum Notice {
     #[serde(rename_all = "camelCase")]
     AgentUp { agent: AgentInfo },
     #[serde(rename_all = "camelCase")]
@@ -96,6 +96,9 @@ pub enum AgentNotice {
     /// A job the dispatcher sent could not start (it was canceled meanwhile, say): its slot is free.
     #[serde(rename_all = "camelCase")]
     JobRefused { job_id: String, worker_id: String },
+    /// A user asked for a worker to stop (`DELETE /workers/{id}`).
+    #[serde(rename_all = "camelCase")]
+    StopWorker { worker_id: String, reason: String },
 }
 
 /// The public events of a job (API.md "Events"): `{"event": ..., "id": ...}`.

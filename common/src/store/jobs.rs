@@ -29,11 +29,13 @@ pub struct Transition {
     pub log_line: Option<String>,
     /// Fields set with the status (`startTime`, `jobResult`…).
     pub fields: Vec<(&'static str, String)>,
+    /// A worker whose job list gains this job.
+    pub on_worker: Option<String>,
 }
 
 impl Transition {
     pub fn to(job_id: &str, to: JobStatus) -> Self {
-        Self { job_id: job_id.to_string(), to, from: Vec::new(), log_line: None, fields: Vec::new() }
+        Self { job_id: job_id.to_string(), to, from: Vec::new(), log_line: None, fields: Vec::new(), on_worker: None }
     }
 
     pub fn from(mut self, from: &[JobStatus]) -> Self {
@@ -43,6 +45,11 @@ impl Transition {
 
     pub fn log(mut self, line: String) -> Self {
         self.log_line = Some(line);
+        self
+    }
+
+    pub fn on_worker(mut self, worker_id: &str) -> Self {
+        self.on_worker = Some(worker_id.to_string());
         self
     }
 
@@ -128,7 +135,8 @@ impl Store {
             .arg(change.to.as_str())
             .arg(from.join(","))
             .arg(change.log_line.as_deref().unwrap_or(""))
-            .arg(keys.done_channel());
+            .arg(keys.done_channel())
+            .arg(change.on_worker.as_deref().map(|w| keys.worker_jobs(w)).unwrap_or_default());
         for (field, value) in &change.fields {
             invocation.arg(*field).arg(value);
         }

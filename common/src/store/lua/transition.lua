@@ -6,7 +6,8 @@
 -- ARGV[4] statuses it may come from, comma-separated ("" = any earlier, not done),
 -- ARGV[5] log line ("" = none; the orchestrator's own lines are few, so they are kept
 -- even past the log's byte limit), ARGV[6] channel told of done jobs,
--- ARGV[7..] field, value pairs to set
+-- ARGV[7] another sorted set to add the job to, by create time ("" = none; a worker's jobs),
+-- ARGV[8..] field, value pairs to set
 -- Returns {"ok", old status} | {"missing", ""} | {"refused", current status}
 local rank = {initialized = 0, queued = 1, started = 2, cancelling = 3, canceled = 4, finished = 4, failed = 4}
 local current = redis.call('HGET', KEYS[1], 'status')
@@ -19,7 +20,7 @@ elseif rank[target] <= rank[current] then
   return {'refused', current}
 end
 redis.call('HSET', KEYS[1], 'status', target)
-for i = 7, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+for i = 8, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
 local id, prefix = ARGV[2], ARGV[1]
 local endpoint = redis.call('HGET', KEYS[1], 'endpoint')
 local created = redis.call('HGET', KEYS[1], 'createTime')
@@ -27,6 +28,7 @@ redis.call('ZREM', prefix .. 'jobs:status:' .. current, id)
 redis.call('ZADD', prefix .. 'jobs:status:' .. target, created, id)
 redis.call('ZREM', prefix .. 'jobs:endpoint:' .. endpoint .. ':status:' .. current, id)
 redis.call('ZADD', prefix .. 'jobs:endpoint:' .. endpoint .. ':status:' .. target, created, id)
+if ARGV[7] ~= '' then redis.call('ZADD', ARGV[7], created, id) end
 if ARGV[5] ~= '' then redis.call('APPEND', KEYS[2], ARGV[5]) end
 if rank[target] == 4 then redis.call('PUBLISH', ARGV[6], id) end
 return {'ok', current}

@@ -1,0 +1,102 @@
+//! Submitting and cancelling jobs: the two writes the API makes to a job's life.
+
+use mist_common::joblog::{line, Level};
+use mist_common::model::job::{JobDetails, JobStatus};
+use mist_common::model::messages::{EventKind, JobEvent};
+use mist_common::store::jobs::{Moved, Transition};
+use mist_common::submit::{prepare, Refusal, Submission};
+use mist_common::time::now_millis;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+impl From<Refusal> for ApiError {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::NotFound(m) => ApiError::NotFound(m),
+            Refusal::BadRequest(m) => ApiError::BadRequest(m),
+            Refusal::Conflict(m) => ApiError::Conflict(m),
+            Refusal::Store(e) => e.into(),
+        }
+    }
+}
+
+/// Records the job and queues its request: both or neither. Returns the job as recorded.
+pub async fn submit(state: &AppState, submission: Submission) -> Result<JobDetails, ApiError> {
+    let prepared = prepare(&state.store, &state.settings, submission).await?;
+    let (mut job, request) = (prepared.details, prepared.request);
+    let publisher = state.broker.publisher().await.map_err(|e| ApiError::Unavailable(format!("cannot queue the job: {e}")))?;
+    let id = job.job_id.clone();
+    let created = line(
+        Level::Info,
+        job.create_time,
+        &id,
+        &format!("job created: endpoint {}, context {}, source {}", job.endpoint, job.context, job.source.as_str()),
+    );
+    state.store.create_job(&job, &request, &created).await?;
+    let topology = state.broker.topology();
+    if let Err(err) = publisher.publish_confirmed(&topology.requests_exchange(), topology.run_routing_key(), &request).await {
+        if let Err(cleanup) = state.store.delete_job(&id, &job.endpoint).await {
+            tracing::warn!(job.id = %id, error = %cleanup, "could not remove a job whose request was not queued");
+        }
+        return Err(ApiError::Unavailable(format!("cannot queue the job: {err}")));
+    }
+    let queued = Transition::to(&id, JobStatus::Queued)
+        .from(&[JobStatus::Initialized])
+        .log(line(Level::Info, now_millis(), &id, "queued"));
+    // The request is in the broker now, so the job will run whatever this write does:
+    // the dispatcher starts jobs from `initialized` too.
+    match state.store.transition(&queued).await {
+        Ok(Moved::Yes(_)) => job.status = JobStatus::Queued,
+        Ok(_) => {}
+        Err(err) => tracing::warn!(job.id = %id, error = %err, "could not mark a queued job as queued"),
+    }
+    let mut initialized = JobEvent::new(EventKind::Initialized, &id, &job.endpoint);
+    initialized.params = serde_json::to_value(&job.params).ok();
+    initialized.external_id = job.external_id.clone();
+    let events = topology.events_exchange();
+    for event in [initialized, JobEvent::new(EventKind::Queued, &id, &job.endpoint)] {
+        let _ = publisher.publish(&events, &event.routing_key(), &event).await;
+    }
+    Ok(job)
+}
+
+/// A queued job is canceled at once; a started one becomes `cancelling` and the dispatcher
+/// has its Spark work stopped; a done one is left as it is.
+pub async fn cancel(state: &AppState, id: &str) -> Result<JobDetails, ApiError> {
+    let not_found = || ApiError::NotFound(format!("job {id} not found"));
+    // Each round either changes the job or sees it move on by itself; three are plenty.
+    for _ in 0..3 {
+        let job = state.store.get_job(id).await?.ok_or_else(not_found)?;
+        let (change, event) = match job.status {
+            status if status.is_done() => return Ok(job),
+            JobStatus::Cancelling => return Ok(job),
+            JobStatus::Initialized | JobStatus::Queued => (
+                Transition::to(id, JobStatus::Canceled)
+                    .from(&[JobStatus::Initialized, JobStatus::Queued])
+                    .set("endTime", now_millis())
+                    .log(line(Level::Info, now_millis(), id, "canceled before it started")),
+                EventKind::Canceled,
+            ),
+            _ => (
+                Transition::to(id, JobStatus::Cancelling)
+                    .from(&[JobStatus::Started])
+                    .log(line(Level::Info, now_millis(), id, "cancel requested; stopping its Spark work")),
+                EventKind::Cancelling,
+            ),
+        };
+        if let Moved::Yes(_) = state.store.transition(&change).await? {
+            let publisher = state.broker.publisher().await.map_err(ApiError::Unavailable)?;
+            let mut notice = JobEvent::new(event, id, &job.endpoint);
+            notice.worker_id = job.worker_id.clone();
+            notice.time = Some(now_millis());
+            let events = state.broker.topology().events_exchange();
+            publisher
+                .publish_confirmed(&events, &notice.routing_key(), &notice)
+                .await
+                .map_err(|e| ApiError::Unavailable(format!("the cancel was recorded but could not be sent: {e}")))?;
+            return state.store.get_job(id).await?.ok_or_else(not_found);
+        }
+    }
+    state.store.get_job(id).await?.ok_or_else(not_found)
+}

@@ -1,0 +1,84 @@
+//! Publishing JSON messages: persistent, and either confirmed by the broker (job requests,
+//! where "accepted" must mean durable) or sent without waiting (notifications whose truth
+//! lives in Redis anyway).
+
+use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
+use lapin::{BasicProperties, Channel};
+use serde::Serialize;
+
+/// Delivery mode 2: the broker writes the message to disk in a durable queue.
+const PERSISTENT: u8 = 2;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    #[error("RabbitMQ: {0}")]
+    Broker(#[from] lapin::Error),
+    #[error("RabbitMQ did not confirm the message (nacked)")]
+    Nacked,
+}
+
+/// A channel in confirm mode.
+#[derive(Clone)]
+pub struct Publisher {
+    channel: Channel,
+}
+
+impl Publisher {
+    pub async fn new(channel: Channel) -> Result<Self, lapin::Error> {
+        channel.confirm_select(ConfirmSelectOptions::default()).await?;
+        Ok(Self { channel })
+    }
+
+    pub fn channel(&self) -> &Channel {
+        &self.channel
+    }
+
+    pub fn is_open(&self) -> bool {
+        self.channel.status().connected()
+    }
+
+    /// Returns once the broker has taken responsibility for the message.
+    pub async fn publish_confirmed<T: Serialize>(&self, exchange: &str, routing_key: &str, message: &T) -> Result<(), PublishError> {
+        self.publish_with(exchange, routing_key, message, BasicProperties::default()).await
+    }
+
+    pub async fn publish_with<T: Serialize>(
+        &self,
+        exchange: &str,
+        routing_key: &str,
+        message: &T,
+        properties: BasicProperties,
+    ) -> Result<(), PublishError> {
+        let payload = serde_json::to_vec(message).unwrap_or_default();
+        let confirm = self
+            .channel
+            .basic_publish(
+                exchange.into(),
+                routing_key.into(),
+                BasicPublishOptions::default(),
+                &payload,
+                properties.with_delivery_mode(PERSISTENT).with_content_type("application/json".into()),
+            )
+            .await?;
+        if confirm.await?.is_nack() {
+            return Err(PublishError::Nacked);
+        }
+        Ok(())
+    }
+
+    /// Hands the message to the broker without waiting for its confirm.
+    pub async fn publish<T: Serialize>(&self, exchange: &str, routing_key: &str, message: &T) -> Result<(), PublishError> {
+        let payload = serde_json::to_vec(message).unwrap_or_default();
+        let _confirm = self
+            .channel
+            .basic_publish(
+                exchange.into(),
+                routing_key.into(),
+                BasicPublishOptions::default(),
+                &payload,
+                BasicProperties::default().with_delivery_mode(PERSISTENT).with_content_type("application/json".into()),
+            )
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,114 @@
+//! Turning a call of an endpoint into a job: the same checks whether it came over HTTP or
+//! was published to the broker, so both refuse the same things with the same words.
+
+use serde_json::{Map, Value};
+
+use crate::config::Settings;
+use crate::model::arguments::check_arguments;
+use crate::model::context::{ContextConfig, WorkerMode};
+use crate::model::endpoint::Lang;
+use crate::model::job::{JobDetails, JobParams, JobStatus, Source};
+use crate::model::messages::{ArtifactRef, JobRequest};
+use crate::store::{Store, StoreError};
+
+/// A call to check.
+#[derive(Debug, Clone)]
+pub struct Submission {
+    pub endpoint: String,
+    pub arguments: Map<String, Value>,
+    /// Overrides the endpoint's default context.
+    pub context: Option<String>,
+    pub worker_id: Option<String>,
+    pub external_id: Option<String>,
+    pub source: Source,
+    /// A job id chosen by the caller (an AMQP message id), so a redelivered request makes
+    /// the same job; otherwise a new one.
+    pub job_id: Option<String>,
+}
+
+/// Why a call cannot become a job; the API maps each to its status code.
+#[derive(Debug, thiserror::Error)]
+pub enum Refusal {
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A checked call: the record to write and the request to queue.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub details: JobDetails,
+    pub request: JobRequest,
+}
+
+pub async fn prepare(store: &Store, settings: &Settings, submission: Submission) -> Result<Prepared, Refusal> {
+    let endpoint = store
+        .get_endpoint(&submission.endpoint)
+        .await?
+        .ok_or_else(|| Refusal::NotFound(format!("endpoint {} not found", submission.endpoint)))?;
+    let context_name = submission.context.clone().unwrap_or_else(|| endpoint.default_context.clone());
+    let context = if context_name == ContextConfig::DEFAULT_NAME {
+        settings.default_context()
+    } else {
+        store
+            .get_context(&context_name)
+            .await?
+            .ok_or_else(|| Refusal::BadRequest(format!("context {context_name} does not exist")))?
+    };
+    if endpoint.lang != Lang::Python {
+        return Err(Refusal::BadRequest(format!(
+            "endpoint {} is a {:?} artifact; running jar endpoints is not supported yet",
+            endpoint.name, endpoint.lang
+        )));
+    }
+    let arguments = check_arguments(&endpoint, submission.arguments).map_err(Refusal::BadRequest)?;
+    let artifact = store.get_artifact(&endpoint.path).await?.ok_or_else(|| {
+        Refusal::BadRequest(format!("artifact {} of endpoint {} is gone; upload it again", endpoint.path, endpoint.name))
+    })?;
+    if let Some(worker_id) = &submission.worker_id {
+        if context.worker_mode == WorkerMode::Shared && !store.worker_is_live_in(worker_id, &context.name).await? {
+            return Err(Refusal::BadRequest(format!(
+                "workerId {worker_id} is not a live worker of context {}",
+                context.name
+            )));
+        }
+    }
+    let job_id = submission.job_id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let create_time = crate::time::now_millis();
+    let details = JobDetails {
+        job_id: job_id.clone(),
+        endpoint: endpoint.name.clone(),
+        function: endpoint.name.clone(),
+        context: context.name.clone(),
+        params: JobParams {
+            file_path: endpoint.path.clone(),
+            class_name: endpoint.class_name.clone(),
+            arguments: arguments.clone(),
+            action: "execute".into(),
+        },
+        external_id: submission.external_id,
+        source: submission.source,
+        create_time,
+        start_time: None,
+        end_time: None,
+        status: JobStatus::Initialized,
+        job_result: None,
+        worker_id: None,
+    };
+    let request = JobRequest {
+        job_id,
+        endpoint: endpoint.name,
+        context,
+        artifact: ArtifactRef { name: artifact.name, sha1: artifact.sha1 },
+        class_name: endpoint.class_name,
+        arguments,
+        worker_id: submission.worker_id,
+        create_time,
+    };
+    Ok(Prepared { details, request })
+}

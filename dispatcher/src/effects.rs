@@ -1,0 +1,63 @@
+//! Carrying out the scheduler's actions: commands to agents, failing jobs, events. Thin
+//! on purpose: every decision was made in `scheduler`.
+
+use mist_common::amqp::publish::Publisher;
+use mist_common::amqp::topology::Topology;
+use mist_common::joblog::{line, Level};
+use mist_common::model::job::JobStatus;
+use mist_common::model::messages::{EventKind, JobEvent};
+use mist_common::store::jobs::{Moved, Transition};
+use mist_common::store::Store;
+use mist_common::time::now_millis;
+
+use crate::scheduler::Action;
+
+pub struct Effects {
+    pub store: Store,
+    pub publisher: Publisher,
+    pub topology: Topology,
+}
+
+impl Effects {
+    pub async fn perform(&self, action: Action) {
+        match action {
+            Action::Send { agent_id, command } => {
+                let key = self.topology.agent_routing_key(&agent_id);
+                if let Err(err) = self.publisher.publish(&self.topology.control_exchange(), &key, &command).await {
+                    tracing::error!(agent.id = %agent_id, error = %err, "cannot send a command to an agent");
+                }
+            }
+            Action::FailJob { job_id, endpoint, error } => self.fail_job(&job_id, &endpoint, &error).await,
+            Action::Assigned { job_id, endpoint, worker_id } => {
+                let mut event = JobEvent::new(EventKind::WorkerAssigned, &job_id, &endpoint);
+                event.worker_id = Some(worker_id);
+                self.event(&event).await;
+            }
+        }
+    }
+
+    /// Fails a job that never got to run, with the reason in its record and its log.
+    pub async fn fail_job(&self, job_id: &str, endpoint: &str, error: &str) {
+        let now = now_millis();
+        let change = Transition::to(job_id, JobStatus::Failed)
+            .set("endTime", now)
+            .set("jobResult", serde_json::Value::String(error.to_string()))
+            .log(line(Level::Error, now, job_id, &format!("failed: {error}")));
+        match self.store.transition(&change).await {
+            Ok(Moved::Yes(_)) => {
+                let mut event = JobEvent::new(EventKind::Failed, job_id, endpoint);
+                event.time = Some(now);
+                event.error = Some(error.to_string());
+                self.event(&event).await;
+            }
+            Ok(_) => {}
+            Err(err) => tracing::error!(job.id = %job_id, error = %err, "cannot record a job's failure"),
+        }
+    }
+
+    async fn event(&self, event: &JobEvent) {
+        if let Err(err) = self.publisher.publish(&self.topology.events_exchange(), &event.routing_key(), event).await {
+            tracing::warn!(job.id = %event.id, error = %err, "cannot publish a job event");
+        }
+    }
+}

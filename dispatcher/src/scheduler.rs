@@ -1,0 +1,280 @@
+//! Every scheduling decision, as a pure function of the model and what just happened: it
+//! updates the model and returns the actions to take. Nothing here talks to the broker
+//! or the store, so every rule is unit-tested below.
+//!
+//! Shared context: one worker runs up to `maxJobs` jobs at once. Exclusive: a worker per
+//! job, at most `maxJobs` at once. Jobs beyond capacity wait, in order, per context.
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use mist_common::model::context::WorkerMode;
+use mist_common::model::messages::{AgentCommand, JobRequest, Notice};
+
+use crate::model::{ContextQueue, Job, Model, Worker, WorkerState};
+
+/// What happened.
+#[derive(Debug, Clone)]
+pub enum Input {
+    Request(JobRequest),
+    /// The job is done (finished, failed, canceled), or was refused by its worker.
+    JobEnded { job_id: String },
+    /// A user asked to cancel a started job.
+    Cancelling { job_id: String },
+    Notice(Notice),
+    Tick,
+}
+
+/// What to do about it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    Send { agent_id: String, command: AgentCommand },
+    FailJob { job_id: String, endpoint: String, error: String },
+    Assigned { job_id: String, endpoint: String, worker_id: String },
+}
+
+pub fn handle(model: &mut Model, input: Input, now: Instant) -> Vec<Action> {
+    let mut actions = Vec::new();
+    match input {
+        Input::Request(request) => accept(model, request),
+        Input::JobEnded { job_id } => job_ended(model, &job_id, now, &mut actions),
+        Input::Cancelling { job_id } => {
+            if let Some(worker) = model.jobs.get(&job_id).and_then(|j| j.worker.clone()) {
+                if let Some(agent_id) = model.workers.get(&worker).map(|w| w.agent_id.clone()) {
+                    actions.push(Action::Send { agent_id, command: AgentCommand::CancelJob { job_id, worker_id: worker } });
+                }
+            }
+        }
+        Input::Notice(notice) => on_notice(model, notice, now, &mut actions),
+        Input::Tick => stop_idle_workers(model, now, &mut actions),
+    }
+    schedule(model, &mut actions);
+    actions
+}
+
+fn accept(model: &mut Model, request: JobRequest) {
+    if model.jobs.contains_key(&request.job_id) {
+        return; // a redelivery: the job is already known
+    }
+    let context = request.context.clone();
+    let queue = model
+        .contexts
+        .entry(context.name.clone())
+        .or_insert_with(|| ContextQueue { config: context.clone(), pending: Default::default() });
+    queue.config = context; // the newest request carries the newest settings
+    queue.pending.push_back(request.job_id.clone());
+    model.jobs.insert(request.job_id.clone(), Job { request, worker: None });
+}
+
+fn job_ended(model: &mut Model, job_id: &str, now: Instant, actions: &mut Vec<Action>) {
+    let Some(job) = model.jobs.remove(job_id) else { return };
+    match job.worker.and_then(|w| model.workers.get_mut(&w)) {
+        Some(worker) => {
+            worker.running.remove(job_id);
+            if worker.is_exclusive() && worker.state != WorkerState::Stopping {
+                worker.state = WorkerState::Stopping;
+                actions.push(stop(worker, "its job is done"));
+            } else if worker.running.is_empty() {
+                worker.idle_since = Some(now);
+            }
+        }
+        None => {
+            if let Some(queue) = model.contexts.get_mut(&job.request.context.name) {
+                queue.pending.retain(|id| id != job_id);
+            }
+        }
+    }
+}
+
+fn on_notice(model: &mut Model, notice: Notice, now: Instant, actions: &mut Vec<Action>) {
+    match notice {
+        Notice::AgentUp { agent } => {
+            model.agents.insert(agent.agent_id.clone(), agent);
+        }
+        Notice::AgentDown { agent_id } => {
+            model.agents.remove(&agent_id);
+            let gone: Vec<String> = model.workers.values().filter(|w| w.agent_id == agent_id).map(|w| w.id.clone()).collect();
+            for worker_id in gone {
+                forget_worker(model, &worker_id);
+            }
+        }
+        Notice::WorkerReady { worker_id, .. } => {
+            if let Some(worker) = model.workers.get_mut(&worker_id) {
+                if worker.state == WorkerState::Starting {
+                    worker.state = WorkerState::Ready;
+                    worker.idle_since = Some(now);
+                }
+                if let Some(job_id) = worker.exclusive_job.clone() {
+                    if worker.running.is_empty() && worker.state == WorkerState::Ready {
+                        run(model, &job_id, &worker_id, actions);
+                    }
+                }
+            }
+        }
+        Notice::WorkerFailed { worker_id, error, .. } => {
+            let Some(worker) = model.workers.remove(&worker_id) else { return };
+            // The jobs waiting for this worker cannot run: say why rather than retry blindly.
+            let waiting: Vec<String> = match &worker.exclusive_job {
+                Some(job_id) => vec![job_id.clone()],
+                None => model.contexts.get_mut(&worker.context).map(|q| q.pending.drain(..).collect()).unwrap_or_default(),
+            };
+            for job_id in waiting {
+                if let Some(job) = model.jobs.remove(&job_id) {
+                    actions.push(Action::FailJob { job_id, endpoint: job.request.endpoint, error: error.clone() });
+                }
+            }
+        }
+        Notice::WorkerStopped { worker_id, .. } => forget_worker(model, &worker_id),
+        Notice::JobRefused { job_id, .. } => job_ended(model, &job_id, now, actions),
+        Notice::StopWorker { worker_id, reason } => {
+            if let Some(worker) = model.workers.get_mut(&worker_id) {
+                if worker.state != WorkerState::Stopping {
+                    worker.state = WorkerState::Stopping;
+                    actions.push(Action::Send {
+                        agent_id: worker.agent_id.clone(),
+                        command: AgentCommand::StopWorker { worker_id, reason },
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// A worker is gone; its agent has already ended the jobs it was running.
+fn forget_worker(model: &mut Model, worker_id: &str) {
+    if let Some(worker) = model.workers.remove(worker_id) {
+        for job_id in worker.running {
+            model.jobs.remove(&job_id);
+        }
+    }
+}
+
+fn stop_idle_workers(model: &mut Model, now: Instant, actions: &mut Vec<Action>) {
+    for worker in model.workers.values_mut() {
+        let Some(downtime) = worker.config.downtime.as_std() else { continue };
+        let idle_for = worker.idle_since.map(|since| now.saturating_duration_since(since)).unwrap_or(Duration::ZERO);
+        if worker.state == WorkerState::Ready && !worker.is_exclusive() && worker.running.is_empty() && idle_for >= downtime && worker.idle_since.is_some() {
+            worker.state = WorkerState::Stopping;
+            actions.push(stop(worker, "idle for longer than its context's downtime"));
+        }
+    }
+}
+
+fn schedule(model: &mut Model, actions: &mut Vec<Action>) {
+    let contexts: Vec<String> = model.contexts.iter().filter(|(_, q)| !q.pending.is_empty()).map(|(n, _)| n.clone()).collect();
+    for context in contexts {
+        match model.contexts[&context].config.worker_mode {
+            WorkerMode::Shared => schedule_shared(model, &context, actions),
+            WorkerMode::Exclusive => schedule_exclusive(model, &context, actions),
+        }
+    }
+}
+
+fn schedule_shared(model: &mut Model, context: &str, actions: &mut Vec<Action>) {
+    let config = model.contexts[context].config.clone();
+    // A worker started with older settings takes no new jobs once idle; a fresh one does.
+    let outdated: Vec<String> = model
+        .workers_of(context)
+        .filter(|w| w.state == WorkerState::Ready && w.running.is_empty() && w.config != config)
+        .map(|w| w.id.clone())
+        .collect();
+    for worker_id in outdated {
+        if let Some(worker) = model.workers.get_mut(&worker_id) {
+            worker.state = WorkerState::Stopping;
+            actions.push(stop(worker, "its context's settings changed"));
+        }
+    }
+    let serving = model.workers_of(context).find(|w| w.state != WorkerState::Stopping).map(|w| (w.id.clone(), w.state));
+    let (worker_id, state) = match serving {
+        Some(found) => found,
+        None => match start_worker(model, context, None, actions) {
+            Some(started) => (started, WorkerState::Starting),
+            None => return,
+        },
+    };
+    if state != WorkerState::Ready {
+        return;
+    }
+    let max_jobs = config.max_jobs as usize;
+    while model.workers[&worker_id].running.len() < max_jobs {
+        let Some(job_id) = model.contexts.get_mut(context).and_then(|q| q.pending.pop_front()) else { break };
+        let wanted = model.jobs.get(&job_id).and_then(|j| j.request.worker_id.clone());
+        if let Some(wanted) = wanted.filter(|w| *w != worker_id) {
+            if let Some(job) = model.jobs.remove(&job_id) {
+                let error = format!("worker {wanted} no longer serves context {context}");
+                actions.push(Action::FailJob { job_id, endpoint: job.request.endpoint, error });
+            }
+            continue;
+        }
+        run(model, &job_id, &worker_id, actions);
+    }
+}
+
+fn schedule_exclusive(model: &mut Model, context: &str, actions: &mut Vec<Action>) {
+    let max_jobs = model.contexts[context].config.max_jobs as usize;
+    while model.workers_of(context).count() < max_jobs {
+        if model.pick_agent().is_none() {
+            return;
+        }
+        let Some(job_id) = model.contexts.get_mut(context).and_then(|q| q.pending.pop_front()) else { return };
+        let wanted = model.jobs.get(&job_id).and_then(|j| j.request.worker_id.clone());
+        if let Some(worker_id) = start_worker(model, context, wanted.as_deref(), actions) {
+            if let Some(worker) = model.workers.get_mut(&worker_id) {
+                worker.exclusive_job = Some(job_id);
+            }
+        }
+    }
+}
+
+/// Asks the least loaded agent for a new worker of `context`; `None` when no agent has room.
+fn start_worker(model: &mut Model, context: &str, requested: Option<&str>, actions: &mut Vec<Action>) -> Option<String> {
+    let agent_id = model.pick_agent()?;
+    let config = model.contexts[context].config.clone();
+    let worker_id = model.new_worker_id(context, requested);
+    model.workers.insert(
+        worker_id.clone(),
+        Worker {
+            id: worker_id.clone(),
+            context: context.to_string(),
+            config: config.clone(),
+            agent_id: agent_id.clone(),
+            state: WorkerState::Starting,
+            running: BTreeSet::new(),
+            idle_since: None,
+            exclusive_job: None,
+        },
+    );
+    actions.push(Action::Send { agent_id, command: AgentCommand::StartWorker { worker_id: worker_id.clone(), context: config } });
+    Some(worker_id)
+}
+
+fn run(model: &mut Model, job_id: &str, worker_id: &str, actions: &mut Vec<Action>) {
+    let (Some(job), Some(worker)) = (model.jobs.get_mut(job_id), model.workers.get_mut(worker_id)) else { return };
+    job.worker = Some(worker_id.to_string());
+    worker.running.insert(job_id.to_string());
+    worker.idle_since = None;
+    let request = &job.request;
+    actions.push(Action::Send {
+        agent_id: worker.agent_id.clone(),
+        command: AgentCommand::RunJob {
+            job_id: job_id.to_string(),
+            worker_id: worker_id.to_string(),
+            endpoint: request.endpoint.clone(),
+            artifact: request.artifact.clone(),
+            class_name: request.class_name.clone(),
+            arguments: request.arguments.clone(),
+        },
+    });
+    actions.push(Action::Assigned { job_id: job_id.to_string(), endpoint: request.endpoint.clone(), worker_id: worker_id.to_string() });
+}
+
+fn stop(worker: &Worker, reason: &str) -> Action {
+    Action::Send {
+        agent_id: worker.agent_id.clone(),
+        command: AgentCommand::StopWorker { worker_id: worker.id.clone(), reason: reason.to_string() },
+    }
+}
+
+#[cfg(test)]
+#[path = "scheduler_tests.rs"]
+mod tests;

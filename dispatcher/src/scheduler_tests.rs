@@ -1,0 +1,229 @@
+//! The scheduling rules, without a broker.
+
+use std::time::{Duration, Instant};
+
+use mist_common::duration::MistDuration;
+use mist_common::model::context::{ContextConfig, WorkerMode};
+use mist_common::model::messages::{AgentCommand, ArtifactRef, JobRequest, Notice};
+use mist_common::model::worker::AgentInfo;
+
+use super::{handle, Action, Input};
+use crate::model::Model;
+
+fn context(name: &str, mode: WorkerMode, max_jobs: u32) -> ContextConfig {
+    ContextConfig {
+        name: name.into(),
+        spark_conf: Default::default(),
+        downtime: MistDuration::from_secs(60),
+        max_jobs,
+        precreated: false,
+        run_options: String::new(),
+        worker_mode: mode,
+        streaming_duration: MistDuration::from_secs(1),
+        max_conn_failures: 5,
+    }
+}
+
+fn request(id: &str, ctx: &ContextConfig) -> Input {
+    Input::Request(JobRequest {
+        job_id: id.into(),
+        endpoint: "e".into(),
+        context: ctx.clone(),
+        artifact: ArtifactRef { name: "a.py".into(), sha1: "0".into() },
+        class_name: "f".into(),
+        arguments: Default::default(),
+        worker_id: None,
+        create_time: 0,
+    })
+}
+
+fn agent(id: &str, capacity: u32) -> Input {
+    Input::Notice(Notice::AgentUp {
+        agent: AgentInfo { agent_id: id.into(), host: "h".into(), capacity, spark_version: "4".into(), start_time: 0 },
+    })
+}
+
+fn ready(worker_id: &str) -> Input {
+    Input::Notice(Notice::WorkerReady { worker_id: worker_id.into(), agent_id: "a1".into() })
+}
+
+fn started_workers(actions: &[Action]) -> Vec<String> {
+    actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Send { command: AgentCommand::StartWorker { worker_id, .. }, .. } => Some(worker_id.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn runs(actions: &[Action]) -> Vec<(String, String)> {
+    actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Send { command: AgentCommand::RunJob { job_id, worker_id, .. }, .. } => Some((job_id.clone(), worker_id.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+fn stops(actions: &[Action]) -> Vec<String> {
+    actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Send { command: AgentCommand::StopWorker { worker_id, .. }, .. } => Some(worker_id.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+struct Sim {
+    model: Model,
+    now: Instant,
+}
+
+impl Sim {
+    fn new() -> Self {
+        Self { model: Model::new("t"), now: Instant::now() }
+    }
+
+    fn feed(&mut self, input: Input) -> Vec<Action> {
+        handle(&mut self.model, input, self.now)
+    }
+}
+
+#[test]
+fn a_shared_context_starts_one_worker_and_runs_jobs_once_it_is_ready() {
+    let mut sim = Sim::new();
+    let ctx = context("c", WorkerMode::Shared, 2);
+    sim.feed(agent("a1", 4));
+    let first = sim.feed(request("j1", &ctx));
+    let workers = started_workers(&first);
+    assert_eq!(workers.len(), 1);
+    assert!(runs(&first).is_empty(), "no job runs before the worker is ready");
+    assert!(started_workers(&sim.feed(request("j2", &ctx))).is_empty(), "one worker per shared context");
+    let on_ready = sim.feed(ready(&workers[0]));
+    assert_eq!(runs(&on_ready), vec![("j1".into(), workers[0].clone()), ("j2".into(), workers[0].clone())]);
+}
+
+#[test]
+fn max_jobs_one_runs_jobs_one_after_the_other_in_order() {
+    let mut sim = Sim::new();
+    let ctx = context("c", WorkerMode::Shared, 1);
+    sim.feed(agent("a1", 4));
+    let worker = started_workers(&sim.feed(request("j1", &ctx)))[0].clone();
+    sim.feed(request("j2", &ctx));
+    sim.feed(request("j3", &ctx));
+    assert_eq!(runs(&sim.feed(ready(&worker))), vec![("j1".into(), worker.clone())]);
+    assert_eq!(runs(&sim.feed(Input::JobEnded { job_id: "j1".into() })), vec![("j2".into(), worker.clone())]);
+    assert_eq!(runs(&sim.feed(Input::JobEnded { job_id: "j2".into() })), vec![("j3".into(), worker)]);
+}
+
+#[test]
+fn an_exclusive_context_runs_a_worker_per_job_up_to_max_jobs() {
+    let mut sim = Sim::new();
+    let ctx = context("x", WorkerMode::Exclusive, 2);
+    sim.feed(agent("a1", 8));
+    let mut workers = Vec::new();
+    for id in ["j1", "j2", "j3"] {
+        workers.extend(started_workers(&sim.feed(request(id, &ctx))));
+    }
+    assert_eq!(workers.len(), 2, "at most maxJobs exclusive workers");
+    assert_eq!(runs(&sim.feed(ready(&workers[0]))), vec![("j1".into(), workers[0].clone())]);
+    let ended = sim.feed(Input::JobEnded { job_id: "j1".into() });
+    assert_eq!(stops(&ended), vec![workers[0].clone()], "an exclusive worker stops after its job");
+    // The stopping worker still holds its slot until it is gone.
+    assert!(started_workers(&ended).is_empty());
+    let gone = sim.feed(Input::Notice(Notice::WorkerStopped { worker_id: workers[0].clone(), agent_id: "a1".into(), error: None }));
+    assert_eq!(started_workers(&gone).len(), 1, "the third job gets a worker of its own");
+}
+
+#[test]
+fn jobs_wait_for_an_agent_and_are_never_rejected() {
+    let mut sim = Sim::new();
+    let ctx = context("c", WorkerMode::Shared, 1);
+    assert!(sim.feed(request("j1", &ctx)).is_empty());
+    assert_eq!(started_workers(&sim.feed(agent("a1", 1))).len(), 1);
+}
+
+#[test]
+fn a_redelivered_request_is_ignored() {
+    let mut sim = Sim::new();
+    let ctx = context("c", WorkerMode::Shared, 5);
+    sim.feed(agent("a1", 4));
+    let worker = started_workers(&sim.feed(request("j1", &ctx)))[0].clone();
+    sim.feed(request("j1", &ctx));
+    assert_eq!(runs(&sim.feed(ready(&worker))).len(), 1);
+}
+
+#[test]
+fn a_worker_that_fails_to_start_fails_the_jobs_waiting_for_it() {
+    let mut sim = Sim::new();
+    let ctx = context("c", WorkerMode::Shared, 5);
+    sim.feed(agent("a1", 4));
+    let worker = started_workers(&sim.feed(request("j1", &ctx)))[0].clone();
+    sim.feed(request("j2", &ctx));
+    let failed = sim.feed(Input::Notice(Notice::WorkerFailed { worker_id: worker, agent_id: "a1".into(), error: "boom".into() }));
+    let failed_ids: Vec<&str> = failed
+        .iter()
+        .filter_map(|a| match a {
+            Action::FailJob { job_id, error, .. } if error == "boom" => Some(job_id.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(failed_ids, ["j1", "j2"]);
+    assert!(started_workers(&failed).is_empty(), "no retry loop: nothing is left waiting");
+}
+
+#[test]
+fn an_idle_shared_worker_stops_after_its_downtime() {
+    let mut sim = Sim::new();
+    let ctx = context("c", WorkerMode::Shared, 5);
+    sim.feed(agent("a1", 4));
+    let worker = started_workers(&sim.feed(request("j1", &ctx)))[0].clone();
+    sim.feed(ready(&worker));
+    sim.feed(Input::JobEnded { job_id: "j1".into() });
+    sim.now += Duration::from_secs(59);
+    assert!(stops(&sim.feed(Input::Tick)).is_empty());
+    sim.now += Duration::from_secs(2);
+    assert_eq!(stops(&sim.feed(Input::Tick)), vec![worker]);
+}
+
+#[test]
+fn a_job_canceled_while_queued_never_runs() {
+    let mut sim = Sim::new();
+    let ctx = context("c", WorkerMode::Shared, 1);
+    sim.feed(agent("a1", 4));
+    let worker = started_workers(&sim.feed(request("j1", &ctx)))[0].clone();
+    sim.feed(request("j2", &ctx));
+    sim.feed(Input::JobEnded { job_id: "j2".into() });
+    sim.feed(ready(&worker));
+    assert!(runs(&sim.feed(Input::JobEnded { job_id: "j1".into() })).is_empty());
+}
+
+#[test]
+fn cancelling_a_running_job_goes_to_its_agent() {
+    let mut sim = Sim::new();
+    let ctx = context("c", WorkerMode::Shared, 1);
+    sim.feed(agent("a1", 4));
+    let worker = started_workers(&sim.feed(request("j1", &ctx)))[0].clone();
+    sim.feed(ready(&worker));
+    let actions = sim.feed(Input::Cancelling { job_id: "j1".into() });
+    assert_eq!(
+        actions,
+        vec![Action::Send { agent_id: "a1".into(), command: AgentCommand::CancelJob { job_id: "j1".into(), worker_id: worker } }]
+    );
+}
+
+#[test]
+fn workers_go_to_the_least_loaded_agent_within_capacity() {
+    let mut sim = Sim::new();
+    sim.feed(agent("a1", 1));
+    sim.feed(agent("a2", 1));
+    for (id, ctx) in [("j1", "c1"), ("j2", "c2"), ("j3", "c3")] {
+        sim.feed(request(id, &context(ctx, WorkerMode::Shared, 1)));
+    }
+    let agents: std::collections::BTreeSet<String> = sim.model.workers.values().map(|w| w.agent_id.clone()).collect();
+    assert_eq!(sim.model.workers.len(), 2, "no agent runs more than its capacity");
+    assert_eq!(agents.len(), 2);
+}
