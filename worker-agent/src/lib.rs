@@ -1,20 +1,184 @@
-//! The worker agent: runs on each Spark host, starts workers and reports. For now it
-//! connects to its parts and waits for shutdown; workers arrive with the jobs issue.
+//! The worker agent: runs on each Spark host, registers and heartbeats, starts and stops
+//! workers (`spark-submit` of the PySpark runtime) on the dispatcher's commands, hands
+//! them jobs, and reports every change.
+
+pub mod agent;
+pub mod artifacts;
+pub mod connections;
+pub mod process;
+pub mod protocol;
+pub mod report;
+pub mod spark;
+
+use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
+use futures_util::StreamExt;
+use lapin::options::{BasicAckOptions, BasicConsumeOptions, QueueBindOptions, QueueDeclareOptions};
+use lapin::types::FieldTable;
+use mist_common::amqp::declare::declare_shared;
+use mist_common::amqp::publish::Publisher;
+use mist_common::amqp::topology::Topology;
 use mist_common::config::Settings;
+use mist_common::model::messages::{AgentCommand, Notice};
+use mist_common::model::worker::AgentInfo;
 use mist_common::store::Store;
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-/// Runs until `shutdown` trips.
+use crate::agent::{Agent, Input, Shared};
+use crate::artifacts::ArtifactCache;
+use crate::report::Reporter;
+
+/// How often buffered job log lines are written.
+const LOG_FLUSH: Duration = Duration::from_millis(200);
+/// How long workers get to stop when the agent shuts down.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
+
+/// Runs until `shutdown` trips, then stops its workers.
 pub async fn run(settings: Settings, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let settings = Arc::new(settings);
+    let host_name = nix::unistd::gethostname().ok().and_then(|h| h.into_string().ok()).unwrap_or_else(|| "localhost".into());
+    let agent_id = non_empty(&settings.agent.id).unwrap_or_else(|| host_name.clone());
+    mist_common::names::check_name("agent.id", &agent_id).map_err(anyhow::Error::msg)?;
+    let host = non_empty(&settings.agent.host).unwrap_or(host_name);
+
     let store = Store::new(&settings.redis, &settings.namespace)?;
     store.ping().await.context("Redis (redis.url)")?;
-    let connection = mist_common::amqp::connect(&settings.amqp.url, "mist-agent")
+    let connection = mist_common::amqp::connect(&settings.amqp.url, &format!("mist-agent {agent_id}"))
         .await
         .context("RabbitMQ (amqp.url)")?;
-    tracing::info!(namespace = %settings.namespace, "agent connected to Redis and RabbitMQ");
-    shutdown.cancelled().await;
+    let topology = Topology::new(&settings.namespace);
+    let channel = connection.create_channel().await?;
+    declare_shared(&channel, &topology).await?;
+    let queue = topology.agent_queue(&agent_id);
+    let own = QueueDeclareOptions { exclusive: true, auto_delete: true, ..Default::default() };
+    channel.queue_declare(queue.clone().into(), own, FieldTable::default()).await?;
+    channel
+        .queue_bind(
+            queue.clone().into(),
+            topology.control_exchange().into(),
+            topology.agent_routing_key(&agent_id).into(),
+            QueueBindOptions::default(),
+            FieldTable::default(),
+        )
+        .await?;
+    let publisher = Publisher::new(connection.create_channel().await?).await?;
+    let reporter = Reporter { store: store.clone(), publisher, topology: topology.clone(), max_log_bytes: settings.jobs.max_log_bytes };
+
+    let work_dir = settings.agent.work_dir.clone();
+    std::fs::create_dir_all(&work_dir).with_context(|| format!("agent.work_dir {}", work_dir.display()))?;
+    let runtime = tempfile::Builder::new().prefix("runtime-").tempdir_in(&work_dir)?;
+    mist_common::python_runtime::extract(runtime.path())?;
+    let spark_submit = spark::find_spark_submit(&settings.agent.spark_submit, &settings.python.bin).await?;
+    let spark_version = spark::spark_version(&settings.python.bin).await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let port = listener.local_addr()?.port();
+
+    let (inputs, mut received) = mpsc::channel(4096);
+    let shared = Arc::new(Shared {
+        settings: settings.clone(),
+        agent_id: agent_id.clone(),
+        host: host.clone(),
+        reporter: reporter.clone(),
+        artifacts: ArtifactCache::new(work_dir.join("artifacts"), &settings.agent.api_url)?,
+        runtime_dir: runtime.path().to_path_buf(),
+        spark_submit: spark_submit.clone(),
+        port,
+        inputs: inputs.clone(),
+    });
+    let info = AgentInfo {
+        agent_id: agent_id.clone(),
+        host,
+        capacity: settings.agent.max_workers,
+        spark_version,
+        start_time: mist_common::time::now_millis(),
+    };
+    store.register_agent(&info).await?;
+    reporter.notice(&Notice::AgentUp { agent: info }).await;
+    tracing::info!(agent.id = %agent_id, spark_submit = %spark_submit.display(), "agent registered");
+
+    let background = CancellationToken::new();
+    tokio::spawn(connections::accept(listener, inputs.clone(), background.clone()));
+    tokio::spawn(heartbeat(store.clone(), agent_id.clone(), settings.agent.heartbeat_interval.as_std(), background.clone()));
+    tokio::spawn(every(LOG_FLUSH, inputs.clone(), background.clone()));
+    let consumer = channel.basic_consume(queue.into(), "mist-agent".into(), BasicConsumeOptions::default(), FieldTable::default()).await?;
+    tokio::spawn(commands(consumer, inputs.clone(), background.clone()));
+
+    let mut agent = Agent::new(shared);
+    loop {
+        let input = tokio::select! {
+            _ = shutdown.cancelled() => break,
+            input = received.recv() => match input { Some(input) => input, None => break },
+        };
+        agent.handle(input).await;
+    }
+
+    tracing::info!("stopping workers");
+    background.cancel();
+    agent.stop_all(&format!("agent {agent_id} stopped"));
+    let deadline = tokio::time::Instant::now() + SHUTDOWN_GRACE;
+    while agent.has_workers() {
+        match tokio::time::timeout_at(deadline, received.recv()).await {
+            Ok(Some(input)) => agent.handle(input).await,
+            _ => break,
+        }
+    }
+    agent.kill_all();
+    store.unregister_agent(&agent_id).await.ok();
+    reporter.notice(&Notice::AgentDown { agent_id }).await;
     connection.close(200, "shutdown".into()).await.ok();
     Ok(())
+}
+
+async fn commands(mut consumer: lapin::Consumer, inputs: mpsc::Sender<Input>, stop: CancellationToken) {
+    loop {
+        let delivery = tokio::select! {
+            _ = stop.cancelled() => return,
+            next = consumer.next() => match next {
+                Some(Ok(delivery)) => delivery,
+                Some(Err(err)) => { tracing::error!(error = %err, "command consumer failed"); return; }
+                None => return,
+            },
+        };
+        match serde_json::from_slice::<AgentCommand>(&delivery.data) {
+            Ok(command) => {
+                if inputs.send(Input::Command(command)).await.is_err() {
+                    return;
+                }
+            }
+            Err(err) => tracing::warn!(error = %err, "unreadable command dropped"),
+        }
+        let _ = delivery.ack(BasicAckOptions::default()).await;
+    }
+}
+
+async fn heartbeat(store: Store, agent_id: String, every: Option<Duration>, stop: CancellationToken) {
+    let mut interval = tokio::time::interval(every.unwrap_or(Duration::from_secs(2)));
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = interval.tick() => {
+                if let Err(err) = store.agent_heartbeat(&agent_id).await {
+                    tracing::warn!(error = %err, "heartbeat not written");
+                }
+            }
+        }
+    }
+}
+
+async fn every(period: Duration, inputs: mpsc::Sender<Input>, stop: CancellationToken) {
+    let mut interval = tokio::time::interval(period);
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = interval.tick() => if inputs.send(Input::FlushLogs).await.is_err() { return },
+        }
+    }
+}
+
+fn non_empty(value: &str) -> Option<String> {
+    let trimmed = value.trim();
+    (!trimmed.is_empty()).then(|| trimmed.to_string())
 }

@@ -1,0 +1,132 @@
+//! Reporting what happens on this host: job status changes and logs into Redis (the
+//! truth), job events on the events exchange, and notices to the dispatcher.
+
+use mist_common::amqp::publish::Publisher;
+use mist_common::amqp::topology::Topology;
+use mist_common::joblog::{line, Level};
+use mist_common::model::job::JobStatus;
+use mist_common::model::messages::{EventKind, JobEvent, LogEvent, Notice};
+use mist_common::store::jobs::{Moved, Transition};
+use mist_common::store::Store;
+use mist_common::time::now_millis;
+use serde_json::Value;
+
+/// How a job ended, as the agent records it.
+#[derive(Debug, Clone)]
+pub enum Ending {
+    Finished(Value),
+    Failed(String),
+    Canceled(String),
+}
+
+#[derive(Clone)]
+pub struct Reporter {
+    pub store: Store,
+    pub publisher: Publisher,
+    pub topology: Topology,
+    pub max_log_bytes: u64,
+}
+
+impl Reporter {
+    pub async fn notice(&self, notice: &Notice) {
+        let result = self
+            .publisher
+            .publish_confirmed(&self.topology.control_exchange(), self.topology.dispatcher_routing_key(), notice)
+            .await;
+        if let Err(err) = result {
+            tracing::error!(error = %err, ?notice, "cannot tell the dispatcher");
+        }
+    }
+
+    async fn event(&self, event: &JobEvent) {
+        if let Err(err) = self.publisher.publish(&self.topology.events_exchange(), &event.routing_key(), event).await {
+            tracing::warn!(job.id = %event.id, error = %err, "cannot publish a job event");
+        }
+    }
+
+    /// Marks the job started on `worker_id`; `false` when it may not start (canceled
+    /// meanwhile, or already started by an earlier delivery).
+    pub async fn started(&self, job_id: &str, endpoint: &str, worker_id: &str, agent_id: &str) -> bool {
+        let now = now_millis();
+        let change = Transition::to(job_id, JobStatus::Started)
+            .from(&[JobStatus::Initialized, JobStatus::Queued])
+            .set("startTime", now)
+            .set("workerId", worker_id)
+            .on_worker(worker_id)
+            .log(line(Level::Info, now, job_id, &format!("worker {worker_id} (agent {agent_id}) assigned; started")));
+        match self.store.transition(&change).await {
+            Ok(Moved::Yes(_)) => {
+                let mut event = JobEvent::new(EventKind::Started, job_id, endpoint);
+                event.time = Some(now);
+                event.worker_id = Some(worker_id.to_string());
+                self.event(&event).await;
+                true
+            }
+            Ok(outcome) => {
+                tracing::info!(job.id = %job_id, ?outcome, "job not started");
+                false
+            }
+            Err(err) => {
+                tracing::error!(job.id = %job_id, error = %err, "cannot mark a job started");
+                false
+            }
+        }
+    }
+
+    /// Appends log lines (already formatted) and publishes them as a `logs` event.
+    pub async fn logs(&self, job_id: &str, endpoint: &str, lines: Vec<(Level, i64, String)>) {
+        if lines.is_empty() {
+            return;
+        }
+        let text: String = lines.iter().map(|(level, time, message)| line(*level, *time, job_id, message)).collect();
+        if let Err(err) = self.store.append_log(job_id, &text, self.max_log_bytes).await {
+            tracing::warn!(job.id = %job_id, error = %err, "cannot append to a job's log");
+        }
+        let mut event = JobEvent::new(EventKind::Logs, job_id, endpoint);
+        event.events = Some(
+            lines
+                .into_iter()
+                .map(|(level, time, message)| LogEvent { message, time_stamp: time, level: level.as_str().to_string() })
+                .collect(),
+        );
+        self.event(&event).await;
+    }
+
+    /// Records how the job ended (done is final: a late end after a cancel changes
+    /// nothing) and tells everyone.
+    pub async fn ended(&self, job_id: &str, endpoint: &str, worker_id: &str, ending: Ending) {
+        let now = now_millis();
+        let (status, kind, log) = match &ending {
+            Ending::Finished(_) => (JobStatus::Finished, EventKind::Finished, line(Level::Info, now, job_id, "finished")),
+            Ending::Failed(error) => (JobStatus::Failed, EventKind::Failed, line(Level::Error, now, job_id, &format!("failed: {error}"))),
+            Ending::Canceled(why) => (JobStatus::Canceled, EventKind::Canceled, line(Level::Info, now, job_id, &format!("canceled: {why}"))),
+        };
+        let result = match &ending {
+            Ending::Finished(result) => result.clone(),
+            Ending::Failed(error) => Value::String(error.clone()),
+            Ending::Canceled(_) => Value::Null,
+        };
+        let mut change = Transition::to(job_id, status).set("endTime", now).log(log);
+        if !result.is_null() {
+            change = change.set("jobResult", result.to_string());
+        }
+        match self.store.transition(&change).await {
+            Ok(Moved::Yes(_)) => {}
+            // Already done: whoever ended it told everyone.
+            Ok(_) => return,
+            Err(err) => {
+                tracing::error!(job.id = %job_id, error = %err, "cannot record how a job ended");
+                return;
+            }
+        }
+        let mut event = JobEvent::new(kind, job_id, endpoint);
+        event.time = Some(now);
+        event.worker_id = Some(worker_id.to_string());
+        match ending {
+            Ending::Finished(value) => event.result = Some(value),
+            Ending::Failed(error) => event.error = Some(error),
+            Ending::Canceled(_) => {}
+        }
+        self.event(&event).await;
+    }
+}
