@@ -7,4 +7,6 @@ bash deploy/services.sh
 python=$(bash deploy/python-env.sh | tail -n 1)
 export MIST_TEST_PYTHON=$python
 "$python" -m pytest -q worker-agent/python/tests
+# The end-to-end tests start the real binaries.
+cargo build --bins --locked
 cargo test --workspace --locked

@@ -15,13 +15,14 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 
 pub struct Broker {
     url: String,
+    expire_unused: Option<Duration>,
     topology: Topology,
     link: Mutex<Option<(Connection, Publisher)>>,
 }
 
 impl Broker {
-    pub fn new(url: String, topology: Topology) -> Self {
-        Self { url, topology, link: Mutex::new(None) }
+    pub fn new(url: String, topology: Topology, expire_unused: Option<Duration>) -> Self {
+        Self { url, expire_unused, topology, link: Mutex::new(None) }
     }
 
     pub fn topology(&self) -> &Topology {
@@ -48,7 +49,7 @@ impl Broker {
     async fn connect(&self) -> Result<(Connection, Publisher), lapin::Error> {
         let connection = mist_common::amqp::connect(&self.url, "mist-api").await?;
         let channel = connection.create_channel().await?;
-        declare_shared(&channel, &self.topology).await?;
+        declare_shared(&channel, &self.topology, self.expire_unused).await?;
         let publisher = Publisher::new(channel).await?;
         Ok((connection, publisher))
     }

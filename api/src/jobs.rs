@@ -4,7 +4,7 @@ use mist_common::joblog::{line, Level};
 use mist_common::model::job::{JobDetails, JobStatus};
 use mist_common::model::messages::{EventKind, JobEvent};
 use mist_common::store::jobs::{Moved, Transition};
-use mist_common::submit::{prepare, Refusal, Submission};
+use mist_common::submit::{announcements, prepare, record, Refusal, Submission};
 use mist_common::time::now_millis;
 
 use crate::error::ApiError;
@@ -24,38 +24,19 @@ impl From<Refusal> for ApiError {
 /// Records the job and queues its request: both or neither. Returns the job as recorded.
 pub async fn submit(state: &AppState, submission: Submission) -> Result<JobDetails, ApiError> {
     let prepared = prepare(&state.store, &state.settings, submission).await?;
-    let (mut job, request) = (prepared.details, prepared.request);
     let publisher = state.broker.publisher().await.map_err(|e| ApiError::Unavailable(format!("cannot queue the job: {e}")))?;
-    let id = job.job_id.clone();
-    let created = line(
-        Level::Info,
-        job.create_time,
-        &id,
-        &format!("job created: endpoint {}, context {}, source {}", job.endpoint, job.context, job.source.as_str()),
-    );
-    state.store.create_job(&job, &request, &created).await?;
+    record(&state.store, &prepared).await?;
+    let (job, request) = (prepared.details, prepared.request);
     let topology = state.broker.topology();
     if let Err(err) = publisher.publish_confirmed(&topology.requests_exchange(), topology.run_routing_key(), &request).await {
-        if let Err(cleanup) = state.store.delete_job(&id, &job.endpoint).await {
-            tracing::warn!(job.id = %id, error = %cleanup, "could not remove a job whose request was not queued");
+        if let Err(cleanup) = state.store.delete_job(&job.job_id, &job.endpoint).await {
+            // The dispatcher adopts it from its record later; the client hears 503 either way.
+            tracing::warn!(job.id = %job.job_id, error = %cleanup, "could not remove a job whose request was not queued");
         }
         return Err(ApiError::Unavailable(format!("cannot queue the job: {err}")));
     }
-    let queued = Transition::to(&id, JobStatus::Queued)
-        .from(&[JobStatus::Initialized])
-        .log(line(Level::Info, now_millis(), &id, "queued"));
-    // The request is in the broker now, so the job will run whatever this write does:
-    // the dispatcher starts jobs from `initialized` too.
-    match state.store.transition(&queued).await {
-        Ok(Moved::Yes(_)) => job.status = JobStatus::Queued,
-        Ok(_) => {}
-        Err(err) => tracing::warn!(job.id = %id, error = %err, "could not mark a queued job as queued"),
-    }
-    let mut initialized = JobEvent::new(EventKind::Initialized, &id, &job.endpoint);
-    initialized.params = serde_json::to_value(&job.params).ok();
-    initialized.external_id = job.external_id.clone();
     let events = topology.events_exchange();
-    for event in [initialized, JobEvent::new(EventKind::Queued, &id, &job.endpoint)] {
+    for event in announcements(&job) {
         let _ = publisher.publish(&events, &event.routing_key(), &event).await;
     }
     Ok(job)

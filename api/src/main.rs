@@ -12,11 +12,19 @@ struct Args {
     /// A TOML configuration file; MIST__SECTION__KEY variables override it.
     #[arg(long, env = "MIST_CONFIG")]
     config: Option<PathBuf>,
+    /// Also stop when standard input closes (for supervisors that hold a pipe to it).
+    #[arg(long)]
+    exit_on_stdin_close: bool,
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    let shutdown = if args.exit_on_stdin_close {
+        mist_common::shutdown::on_signal_or_stdin_close()
+    } else {
+        mist_common::shutdown::on_signal()
+    };
     let settings = Settings::load(args.config.as_deref(), &[])?;
     mist_common::telemetry::init(&settings.log);
     tracing::info!(version = mist_common::MIST_VERSION, config = %settings.redacted(), "starting mist-api");
@@ -26,7 +34,7 @@ async fn main() -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}:{} (http.host, http.port)", address.0, address.1))?;
     tracing::info!(address = %listener.local_addr()?, "listening");
     let state = mist_api::AppState::new(settings)?;
-    mist_api::serve(listener, state, mist_common::shutdown::on_signal()).await?;
+    mist_api::serve(listener, state, shutdown).await?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -41,7 +41,11 @@ impl AppState {
             settings.python.inspect_timeout.as_std(),
         );
         Ok(Self {
-            broker: Arc::new(Broker::new(settings.amqp.url.clone(), Topology::new(&settings.namespace))),
+            broker: Arc::new(Broker::new(
+                settings.amqp.url.clone(),
+                Topology::new(&settings.namespace),
+                settings.amqp.expire_unused.as_std(),
+            )),
             waiters: Waiters::start(&settings.redis.url, store.keys().done_channel())?,
             started: humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string(),
             settings: Arc::new(settings),

@@ -84,6 +84,9 @@ pub struct RedisSettings {
 #[serde(deny_unknown_fields)]
 pub struct AmqpSettings {
     pub url: String,
+    /// For throwaway deployments (tests, demos): queues unused this long are deleted by
+    /// the broker, and exchanges go with their last binding. `Inf` (the default) keeps them.
+    pub expire_unused: MistDuration,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -15,6 +15,27 @@ pub fn on_signal() -> CancellationToken {
     token
 }
 
+/// Like `on_signal`, and also cancelled when standard input closes: a supervisor (or a
+/// test harness) that dies closes the pipe, and the process then stops cleanly instead of
+/// living on as an orphan.
+pub fn on_signal_or_stdin_close() -> CancellationToken {
+    let token = on_signal();
+    let trip = token.clone();
+    tokio::spawn(async move {
+        use tokio::io::AsyncReadExt;
+        let mut stdin = tokio::io::stdin();
+        let mut buffer = [0u8; 256];
+        while let Ok(n) = stdin.read(&mut buffer).await {
+            if n == 0 {
+                break;
+            }
+        }
+        tracing::info!("standard input closed; shutting down");
+        trip.cancel();
+    });
+    token
+}
+
 async fn wait_for_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]

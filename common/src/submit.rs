@@ -8,7 +8,8 @@ use crate::model::arguments::check_arguments;
 use crate::model::context::{ContextConfig, WorkerMode};
 use crate::model::endpoint::Lang;
 use crate::model::job::{JobDetails, JobParams, JobStatus, Source};
-use crate::model::messages::{ArtifactRef, JobRequest};
+use crate::joblog::{line, Level};
+use crate::model::messages::{ArtifactRef, EventKind, JobEvent, JobRequest};
 use crate::store::{Store, StoreError};
 
 /// A call to check.
@@ -96,7 +97,7 @@ pub async fn prepare(store: &Store, settings: &Settings, submission: Submission)
         create_time,
         start_time: None,
         end_time: None,
-        status: JobStatus::Initialized,
+        status: JobStatus::Queued,
         job_result: None,
         worker_id: None,
     };
@@ -111,4 +112,28 @@ pub async fn prepare(store: &Store, settings: &Settings, submission: Submission)
         create_time,
     };
     Ok(Prepared { details, request })
+}
+
+/// Writes the job's record, already `queued`: its request is published next, and a record
+/// whose request never made it is either removed by the caller or adopted by the
+/// dispatcher from the `request` stored with it. One write, so a job costs one round trip
+/// here.
+pub async fn record(store: &Store, prepared: &Prepared) -> Result<(), StoreError> {
+    let job = &prepared.details;
+    let created = format!(
+        "job created: endpoint {}, context {}, source {}",
+        job.endpoint,
+        job.context,
+        job.source.as_str()
+    );
+    let lines = line(Level::Info, job.create_time, &job.job_id, &created) + &line(Level::Info, job.create_time, &job.job_id, "queued");
+    store.create_job(job, &prepared.request, &lines).await
+}
+
+/// The events that announce a new job: `initialized` (with its params) and `queued`.
+pub fn announcements(job: &JobDetails) -> [JobEvent; 2] {
+    let mut initialized = JobEvent::new(EventKind::Initialized, &job.job_id, &job.endpoint);
+    initialized.params = serde_json::to_value(&job.params).ok();
+    initialized.external_id = job.external_id.clone();
+    [initialized, JobEvent::new(EventKind::Queued, &job.job_id, &job.endpoint)]
 }

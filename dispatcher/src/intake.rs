@@ -15,13 +15,10 @@ use lapin::{BasicProperties, Consumer};
 use mist_common::amqp::publish::Publisher;
 use mist_common::amqp::topology::Topology;
 use mist_common::config::Settings;
-use mist_common::joblog::{line, Level};
-use mist_common::model::job::{JobStatus, Source};
+use mist_common::model::job::Source;
 use mist_common::model::messages::{EventKind, ExternalRunRequest, JobEvent, JobRequest, Notice};
-use mist_common::store::jobs::Transition;
 use mist_common::store::Store;
-use mist_common::submit::{prepare, Refusal, Submission};
-use mist_common::time::now_millis;
+use mist_common::submit::{announcements, prepare, record, Refusal, Submission};
 use serde_json::json;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -112,23 +109,11 @@ impl Intake {
             Err(Refusal::Store(err)) => return self.retry_later(delivery, &err.to_string()).await,
             Err(refusal) => return self.refuse(delivery, &refusal.to_string()).await,
         };
-        let (job, request) = (prepared.details, prepared.request);
-        let created = line(Level::Info, job.create_time, &job.job_id, &format!(
-            "job created: endpoint {}, context {}, source Amqp", job.endpoint, job.context
-        ));
-        if let Err(err) = self.store.create_job(&job, &request, &created).await {
+        if let Err(err) = record(&self.store, &prepared).await {
             return self.retry_later(delivery, &err.to_string()).await;
         }
-        let queued = Transition::to(&job.job_id, JobStatus::Queued)
-            .from(&[JobStatus::Initialized])
-            .log(line(Level::Info, now_millis(), &job.job_id, "queued"));
-        if let Err(err) = self.store.transition(&queued).await {
-            tracing::warn!(job.id = %job.job_id, error = %err, "could not mark a queued job as queued");
-        }
-        let mut initialized = JobEvent::new(EventKind::Initialized, &job.job_id, &job.endpoint);
-        initialized.params = serde_json::to_value(&job.params).ok();
-        initialized.external_id = job.external_id.clone();
-        for event in [initialized, JobEvent::new(EventKind::Queued, &job.job_id, &job.endpoint)] {
+        let (job, request) = (prepared.details, prepared.request);
+        for event in announcements(&job) {
             let _ = self.publisher.publish(&self.topology.events_exchange(), &event.routing_key(), &event).await;
         }
         if self.inputs.send(Input::Request(request)).await.is_ok() {

@@ -8,6 +8,7 @@ pub mod model;
 pub mod rebuild;
 pub mod scheduler;
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -18,6 +19,7 @@ use mist_common::amqp::declare::declare_shared;
 use mist_common::amqp::publish::Publisher;
 use mist_common::amqp::topology::Topology;
 use mist_common::config::Settings;
+use mist_common::model::job::JobStatus;
 use mist_common::store::Store;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -30,6 +32,8 @@ use crate::scheduler::{handle, Input};
 
 /// Inputs waiting for the control loop; consumers wait when it is full.
 const INPUT_BUFFER: usize = 4096;
+/// How often, and after how long, queued jobs unknown to the dispatcher are adopted.
+const ADOPTION_PERIOD: Duration = Duration::from_secs(30);
 
 /// Runs until `shutdown` trips.
 pub async fn run(settings: Settings, shutdown: CancellationToken) -> anyhow::Result<()> {
@@ -39,7 +43,7 @@ pub async fn run(settings: Settings, shutdown: CancellationToken) -> anyhow::Res
     let connection = mist_common::amqp::connect(&settings.amqp.url, "mist-dispatcher").await.context("RabbitMQ (amqp.url)")?;
     let topology = Topology::new(&settings.namespace);
     let setup = connection.create_channel().await?;
-    declare_shared(&setup, &topology).await?;
+    declare_shared(&setup, &topology, settings.amqp.expire_unused.as_std()).await?;
     let publisher = Publisher::new(connection.create_channel().await?).await?;
 
     let instance = uuid::Uuid::new_v4().simple().to_string()[..6].to_string();
@@ -77,16 +81,22 @@ pub async fn run(settings: Settings, shutdown: CancellationToken) -> anyhow::Res
     tasks.spawn(ticker(inputs.clone(), tick, shutdown.clone()));
     tracing::info!(namespace = %settings.namespace, "dispatcher consuming job requests");
 
-    let effects = Effects { store, publisher, topology };
+    let effects = Effects { store: store.clone(), publisher, topology };
     for input in waiting {
         for action in handle(&mut model, input, Instant::now()) {
             effects.perform(action).await;
         }
     }
-    drop(inputs);
+    let mut adoption = tokio::time::interval(ADOPTION_PERIOD);
+    adoption.tick().await;
     loop {
         let input = tokio::select! {
             _ = shutdown.cancelled() => break,
+            _ = adoption.tick() => {
+                let known = model.jobs.keys().cloned().collect();
+                tasks.spawn(adopt_orphans(store.clone(), known, inputs.clone()));
+                continue;
+            }
             input = received.recv() => match input { Some(input) => input, None => break },
         };
         for action in handle(&mut model, input, Instant::now()) {
@@ -97,6 +107,26 @@ pub async fn run(settings: Settings, shutdown: CancellationToken) -> anyhow::Res
     tasks.wait().await;
     connection.close(200, "shutdown".into()).await.ok();
     Ok(())
+}
+
+/// Queued jobs in Redis that the dispatcher never heard of — their request was lost
+/// between the record and the broker (an API killed at that moment) — are scheduled from
+/// the request stored in their record. A job seen twice is harmless: the scheduler knows
+/// it by id, and an agent refuses to start a job that is not queued any more.
+async fn adopt_orphans(store: Store, known: HashSet<String>, inputs: mpsc::Sender<Input>) {
+    let cutoff = mist_common::time::now_millis() - ADOPTION_PERIOD.as_millis() as i64;
+    let ids = match store.job_ids_in_status_before(JobStatus::Queued, cutoff).await {
+        Ok(ids) => ids,
+        Err(err) => return tracing::warn!(error = %err, "cannot look for orphaned jobs"),
+    };
+    for id in ids.into_iter().filter(|id| !known.contains(id)) {
+        if let Ok(Some(request)) = store.get_job_request(&id).await {
+            tracing::warn!(job.id = %id, "adopting a queued job whose request never arrived");
+            if inputs.send(Input::Request(request)).await.is_err() {
+                return;
+            }
+        }
+    }
 }
 
 async fn ticker(inputs: mpsc::Sender<Input>, every: Duration, shutdown: CancellationToken) {

@@ -2,6 +2,9 @@
 //! RabbitMQ), its own artifact folder, and a Mist API serving on a free port.
 
 pub mod api;
+pub mod cluster;
+pub mod http;
+pub mod jobs;
 
 use std::time::{Duration, Instant};
 
@@ -37,7 +40,7 @@ where
             return value;
         }
         assert!(Instant::now() < deadline, "timed out after {limit:?} waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 

@@ -1,7 +1,8 @@
 //! `/endpoints` (and its `/functions` alias): CRUD, and `execute`/`tags`/`lang` as read
 //! from the function for each of the three styles (mistpy, `MistJob`, plain functions).
 
-use mist_tests::api::{Answer, TestApi};
+use mist_tests::api::TestApi;
+use mist_tests::http::Answer;
 use serde_json::{json, Value};
 
 async fn create(api: &TestApi, name: &str, path: &str, class_name: &str) -> Answer {

@@ -2,7 +2,8 @@
 //! and wrong methods, and the OpenAPI document matching what is served.
 
 use mist_common::store::keys::Keys;
-use mist_tests::api::{Answer, TestApi};
+use mist_tests::api::TestApi;
+use mist_tests::http::Answer;
 use reqwest::Method;
 use serde_json::Value;
 

@@ -22,7 +22,7 @@ use tokio::sync::mpsc;
 use crate::artifacts::ArtifactCache;
 use crate::process::{kill_group, spawn, Tail};
 use crate::protocol::{FromWorker, ToWorker};
-use crate::report::{Ending, Reporter};
+use crate::report::{Ending, Report, ReportQueue, Reporter};
 use crate::spark::{submit_arguments, WorkerLaunch};
 
 /// How long a worker asked to stop may take before it is killed.
@@ -58,6 +58,8 @@ pub struct Shared {
     pub spark_submit: PathBuf,
     pub port: u16,
     pub inputs: mpsc::Sender<Input>,
+    /// Writes about jobs, in order per job.
+    pub reports: ReportQueue,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -228,7 +230,7 @@ impl Agent {
         let shared = self.shared.clone();
         let Some(worker) = self.workers.get_mut(&worker_id).filter(|w| w.phase == Phase::Ready) else {
             let error = format!("worker {worker_id} is not running on agent {}", shared.agent_id);
-            tokio::spawn(async move { shared.reporter.ended(&job_id, &endpoint, &worker_id, Ending::Failed(error)).await });
+            shared.reports.send(Report::End { job_id, endpoint, worker_id, lines: Vec::new(), ending: Ending::Failed(error) });
             return;
         };
         worker.jobs.insert(job_id.clone(), RunningJob { endpoint: endpoint.clone(), logs: Vec::new() });
@@ -282,12 +284,8 @@ impl Agent {
     }
 
     fn report_end(&self, worker_id: &str, job_id: String, job: RunningJob, ending: Ending) {
-        let shared = self.shared.clone();
         let worker_id = worker_id.to_string();
-        tokio::spawn(async move {
-            shared.reporter.logs(&job_id, &job.endpoint, job.logs).await;
-            shared.reporter.ended(&job_id, &job.endpoint, &worker_id, ending).await;
-        });
+        self.shared.reports.send(Report::End { job_id, endpoint: job.endpoint, worker_id, lines: job.logs, ending });
     }
 
     /// Spark's driver output goes to the log of every job running on the worker.
@@ -383,8 +381,7 @@ impl Agent {
         for worker in self.workers.values_mut() {
             for (job_id, job) in worker.jobs.iter_mut().filter(|(_, j)| !j.logs.is_empty()) {
                 let lines = std::mem::take(&mut job.logs);
-                let (shared, job_id, endpoint) = (self.shared.clone(), job_id.clone(), job.endpoint.clone());
-                tokio::spawn(async move { shared.reporter.logs(&job_id, &endpoint, lines).await });
+                self.shared.reports.send(Report::Logs { job_id: job_id.clone(), endpoint: job.endpoint.clone(), lines });
             }
         }
     }

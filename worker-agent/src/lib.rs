@@ -29,10 +29,12 @@ use tokio_util::sync::CancellationToken;
 
 use crate::agent::{Agent, Input, Shared};
 use crate::artifacts::ArtifactCache;
-use crate::report::Reporter;
+use crate::report::{ReportQueue, Reporter};
 
 /// How often buffered job log lines are written.
 const LOG_FLUSH: Duration = Duration::from_millis(200);
+/// Writer tasks for job reports: jobs are written in parallel, each job's in order.
+const REPORT_WRITERS: usize = 8;
 /// How long workers get to stop when the agent shuts down.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
 
@@ -51,7 +53,7 @@ pub async fn run(settings: Settings, shutdown: CancellationToken) -> anyhow::Res
         .context("RabbitMQ (amqp.url)")?;
     let topology = Topology::new(&settings.namespace);
     let channel = connection.create_channel().await?;
-    declare_shared(&channel, &topology).await?;
+    declare_shared(&channel, &topology, settings.amqp.expire_unused.as_std()).await?;
     let queue = topology.agent_queue(&agent_id);
     let own = QueueDeclareOptions { exclusive: true, auto_delete: true, ..Default::default() };
     channel.queue_declare(queue.clone().into(), own, FieldTable::default()).await?;
@@ -87,6 +89,7 @@ pub async fn run(settings: Settings, shutdown: CancellationToken) -> anyhow::Res
         spark_submit: spark_submit.clone(),
         port,
         inputs: inputs.clone(),
+        reports: ReportQueue::start(reporter.clone(), REPORT_WRITERS),
     });
     let info = AgentInfo {
         agent_id: agent_id.clone(),

@@ -130,3 +130,55 @@ impl Reporter {
         self.event(&event).await;
     }
 }
+
+/// A write about one job, queued so that a job's writes land in the order they were made
+/// (its log lines before its end) while different jobs are written in parallel.
+#[derive(Debug)]
+pub enum Report {
+    Logs { job_id: String, endpoint: String, lines: Vec<(Level, i64, String)> },
+    End { job_id: String, endpoint: String, worker_id: String, lines: Vec<(Level, i64, String)>, ending: Ending },
+}
+
+/// Writer tasks, each owning the jobs whose id hashes to it.
+#[derive(Clone)]
+pub struct ReportQueue {
+    shards: Vec<tokio::sync::mpsc::UnboundedSender<Report>>,
+}
+
+impl ReportQueue {
+    pub fn start(reporter: Reporter, shards: usize) -> Self {
+        let shards = (0..shards.max(1))
+            .map(|_| {
+                let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel::<Report>();
+                let reporter = reporter.clone();
+                tokio::spawn(async move {
+                    while let Some(report) = receiver.recv().await {
+                        reporter.write(report).await;
+                    }
+                });
+                sender
+            })
+            .collect();
+        Self { shards }
+    }
+
+    pub fn send(&self, report: Report) {
+        let job_id = match &report {
+            Report::Logs { job_id, .. } | Report::End { job_id, .. } => job_id,
+        };
+        let shard = job_id.bytes().fold(0usize, |h, b| h.wrapping_mul(31).wrapping_add(b as usize)) % self.shards.len();
+        let _ = self.shards[shard].send(report);
+    }
+}
+
+impl Reporter {
+    async fn write(&self, report: Report) {
+        match report {
+            Report::Logs { job_id, endpoint, lines } => self.logs(&job_id, &endpoint, lines).await,
+            Report::End { job_id, endpoint, worker_id, lines, ending } => {
+                self.logs(&job_id, &endpoint, lines).await;
+                self.ended(&job_id, &endpoint, &worker_id, ending).await;
+            }
+        }
+    }
+}

@@ -78,11 +78,11 @@ pub struct JobQuery {
 }
 
 impl Store {
-    /// Writes a new job as `initialized` with its indexes and first log line, atomically.
-    pub async fn create_job(&self, job: &JobDetails, request: &JobRequest, log_line: &str) -> Result<(), StoreError> {
+    /// Writes a new job, in its status, with its indexes and first log lines, atomically.
+    pub async fn create_job(&self, job: &JobDetails, request: &JobRequest, log_lines: &str) -> Result<(), StoreError> {
         let keys = self.keys();
         let id = &job.job_id;
-        let status = JobStatus::Initialized.as_str();
+        let status = job.status.as_str();
         let mut fields: Vec<(&str, String)> = vec![
             ("jobId", id.clone()),
             ("endpoint", job.endpoint.clone()),
@@ -104,7 +104,7 @@ impl Store {
             .zadd(keys.jobs_by_status(status), id, score)
             .zadd(keys.jobs_by_endpoint(&job.endpoint), id, score)
             .zadd(keys.jobs_by_endpoint_status(&job.endpoint, status), id, score)
-            .append(keys.job_log(id), log_line)
+            .append(keys.job_log(id), log_lines)
             .ignore()
             .query_async(&mut self.conn().await?)
             .await?;
@@ -168,6 +168,11 @@ impl Store {
     /// Ids of the jobs in a status, oldest first.
     pub async fn job_ids_in_status(&self, status: JobStatus) -> Result<Vec<String>, StoreError> {
         Ok(self.conn().await?.zrange(self.keys().jobs_by_status(status.as_str()), 0, -1).await?)
+    }
+
+    /// Ids of the jobs in a status created before `cutoff` (epoch ms), oldest first.
+    pub async fn job_ids_in_status_before(&self, status: JobStatus, cutoff: i64) -> Result<Vec<String>, StoreError> {
+        Ok(self.conn().await?.zrangebyscore(self.keys().jobs_by_status(status.as_str()), "-inf", cutoff).await?)
     }
 
     /// A page of jobs, newest first, and how many match in all.
