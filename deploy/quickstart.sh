@@ -31,7 +31,7 @@ cargo build --release --bins --locked -q
 
 stop_all
 export MIST__PYTHON__BIN=$python MIST__ARTIFACTS__DIR=${MIST__ARTIFACTS__DIR:-$PWD/.mist/artifacts}
-for binary in mist-api; do
+for binary in mist-api mist-dispatcher mist-agent; do
   nohup "target/release/$binary" >".mist/logs/$binary.log" 2>&1 &
   echo $! >"$run_dir/$binary.pid"
 done
@@ -51,6 +51,12 @@ fi
 
 echo
 echo "Mist is up at http://127.0.0.1:$port (logs in .mist/logs, stop with: bash deploy/quickstart.sh stop)"
-echo "Deployed endpoint simple-context:"
-curl -fsS "$api/endpoints/simple-context"
+# Wait until the agent has registered, then warm the example's Spark driver once.
+for _ in $(seq 1 150); do
+  curl -fs "$api/status" | grep -q '"agents":[1-9]' && break; sleep 0.2
+done
+echo "Deployed endpoint simple-context; calling it once (the first call starts its Spark driver):"
+curl -fsS -X POST "$api/endpoints/simple-context/jobs?force=true" -d '{"numbers":[1,2,3]}'
 echo
+echo "Call it yourself:"
+echo "  curl -s -X POST 'localhost:$port/v2/api/endpoints/simple-context/jobs?force=true' -d '{\"numbers\":[1,2,3]}'"

@@ -8,6 +8,7 @@ use lapin::Connection;
 use mist_common::amqp::declare::declare_shared;
 use mist_common::amqp::publish::Publisher;
 use mist_common::amqp::topology::Topology;
+use mist_common::model::messages::Notice;
 use tokio::sync::Mutex;
 
 /// How long connecting may take before the broker counts as down for this request.
@@ -52,6 +53,21 @@ impl Broker {
         declare_shared(&channel, &self.topology, self.expire_unused).await?;
         let publisher = Publisher::new(channel).await?;
         Ok((connection, publisher))
+    }
+
+    /// Tells the dispatcher something it should know but that Redis already records, so a
+    /// lost notice costs only timeliness: the dispatcher reads Redis when it starts.
+    pub async fn notify_dispatcher(&self, notice: &Notice) {
+        let sent = match self.publisher().await {
+            Ok(publisher) => publisher
+                .publish_confirmed(&self.topology.control_exchange(), self.topology.dispatcher_routing_key(), notice)
+                .await
+                .map_err(|e| e.to_string()),
+            Err(err) => Err(err),
+        };
+        if let Err(err) = sent {
+            tracing::warn!(error = %err, ?notice, "cannot tell the dispatcher");
+        }
     }
 
     /// `Ok` when connected (connecting now if need be), else what went wrong.

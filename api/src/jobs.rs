@@ -28,16 +28,22 @@ pub async fn submit(state: &AppState, submission: Submission) -> Result<JobDetai
     record(&state.store, &prepared).await?;
     let (job, request) = (prepared.details, prepared.request);
     let topology = state.broker.topology();
+    let events = topology.events_exchange();
+    // Announced first, on the same channel as the request, so every event of the job
+    // follows these.
+    for event in announcements(&job) {
+        let _ = publisher.publish(&events, &event.routing_key(), &event).await;
+    }
     if let Err(err) = publisher.publish_confirmed(&topology.requests_exchange(), topology.run_routing_key(), &request).await {
+        let error = format!("cannot queue the job: {err}");
         if let Err(cleanup) = state.store.delete_job(&job.job_id, &job.endpoint).await {
             // The dispatcher adopts it from its record later; the client hears 503 either way.
             tracing::warn!(job.id = %job.job_id, error = %cleanup, "could not remove a job whose request was not queued");
         }
-        return Err(ApiError::Unavailable(format!("cannot queue the job: {err}")));
-    }
-    let events = topology.events_exchange();
-    for event in announcements(&job) {
-        let _ = publisher.publish(&events, &event.routing_key(), &event).await;
+        let mut failed = JobEvent::new(EventKind::Failed, &job.job_id, &job.endpoint);
+        failed.error = Some(error.clone());
+        let _ = publisher.publish(&events, &failed.routing_key(), &failed).await;
+        return Err(ApiError::Unavailable(error));
     }
     Ok(job)
 }

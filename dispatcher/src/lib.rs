@@ -34,6 +34,9 @@ use crate::scheduler::{handle, Input};
 const INPUT_BUFFER: usize = 4096;
 /// How often, and after how long, queued jobs unknown to the dispatcher are adopted.
 const ADOPTION_PERIOD: Duration = Duration::from_secs(30);
+/// How often the history is trimmed, and how many jobs one step deletes.
+const RETENTION_PERIOD: Duration = Duration::from_secs(60);
+const RETENTION_BATCH: usize = 1000;
 
 /// Runs until `shutdown` trips.
 pub async fn run(settings: Settings, shutdown: CancellationToken) -> anyhow::Result<()> {
@@ -48,7 +51,7 @@ pub async fn run(settings: Settings, shutdown: CancellationToken) -> anyhow::Res
 
     let instance = uuid::Uuid::new_v4().simple().to_string()[..6].to_string();
     let mut model = Model::new(&instance);
-    let waiting = rebuild::rebuild(&store, &mut model).await.context("rebuilding the model from Redis")?;
+    let waiting = rebuild::rebuild(&store, settings.default_context(), &mut model).await.context("rebuilding the model from Redis")?;
     tracing::info!(
         agents = model.agents.len(),
         workers = model.workers.len(),
@@ -79,6 +82,7 @@ pub async fn run(settings: Settings, shutdown: CancellationToken) -> anyhow::Res
     tasks.spawn(intake.notices(notices, shutdown.clone()));
     let tick = settings.dispatcher.tick.as_std().unwrap_or(Duration::from_secs(1));
     tasks.spawn(ticker(inputs.clone(), tick, shutdown.clone()));
+    tasks.spawn(retention(store.clone(), settings.clone(), shutdown.clone()));
     tracing::info!(namespace = %settings.namespace, "dispatcher consuming job requests");
 
     let effects = Effects { store: store.clone(), publisher, topology };
@@ -124,6 +128,34 @@ async fn adopt_orphans(store: Store, known: HashSet<String>, inputs: mpsc::Sende
             tracing::warn!(job.id = %id, "adopting a queued job whose request never arrived");
             if inputs.send(Input::Request(request)).await.is_err() {
                 return;
+            }
+        }
+    }
+}
+
+/// Trims the job history to `jobs.retention_max_age` and `jobs.retention_max_count`.
+async fn retention(store: Store, settings: Arc<Settings>, shutdown: CancellationToken) {
+    let mut interval = tokio::time::interval(RETENTION_PERIOD);
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = interval.tick() => {}
+        }
+        let max_age = settings.jobs.retention_max_age.as_std();
+        loop {
+            let older_than = max_age.map(|age| mist_common::time::now_millis() - age.as_millis() as i64);
+            match store.trim_history(older_than, settings.jobs.retention_max_count, RETENTION_BATCH).await {
+                Ok(deleted) if deleted > 0 => {
+                    tracing::info!(deleted, "old jobs removed from history");
+                    if (deleted as usize) < RETENTION_BATCH || shutdown.is_cancelled() {
+                        break;
+                    }
+                }
+                Ok(_) => break,
+                Err(err) => {
+                    tracing::warn!(error = %err, "cannot trim the job history");
+                    break;
+                }
             }
         }
     }

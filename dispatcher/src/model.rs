@@ -29,6 +29,8 @@ pub struct Worker {
     pub idle_since: Option<Instant>,
     /// The one job an exclusive worker was started for.
     pub exclusive_job: Option<String>,
+    /// Its context is gone: it takes no new jobs and stops once its running jobs end.
+    pub retiring: bool,
 }
 
 impl Worker {

@@ -4,16 +4,20 @@
 use std::collections::BTreeSet;
 use std::time::Instant;
 
+use mist_common::model::context::ContextConfig;
 use mist_common::model::job::JobStatus;
 use mist_common::model::worker::WorkerStatus;
 use mist_common::store::{Store, StoreError};
 
-use crate::model::{Job, Model, Worker, WorkerState};
+use crate::model::{ContextQueue, Job, Model, Worker, WorkerState};
 use crate::scheduler::Input;
 
-/// Fills `model` with agents, workers and running jobs; returns the waiting jobs as
-/// requests to feed the scheduler, oldest first.
-pub async fn rebuild(store: &Store, model: &mut Model) -> Result<Vec<Input>, StoreError> {
+/// Fills `model` with contexts, agents, workers and running jobs; returns the waiting jobs
+/// as requests to feed the scheduler, oldest first.
+pub async fn rebuild(store: &Store, default: ContextConfig, model: &mut Model) -> Result<Vec<Input>, StoreError> {
+    for context in std::iter::once(default).chain(store.list_contexts().await?) {
+        model.contexts.insert(context.name.clone(), ContextQueue { config: context, pending: Default::default() });
+    }
     for agent in store.list_agents().await? {
         model.agents.insert(agent.agent_id.clone(), agent);
     }
@@ -35,6 +39,7 @@ pub async fn rebuild(store: &Store, model: &mut Model) -> Result<Vec<Input>, Sto
                 running: BTreeSet::new(),
                 idle_since: Some(now),
                 exclusive_job: None,
+                retiring: false,
             },
         );
     }

@@ -74,6 +74,9 @@ fn job_ended(model: &mut Model, job_id: &str, now: Instant, actions: &mut Vec<Ac
             if worker.is_exclusive() && worker.state != WorkerState::Stopping {
                 worker.state = WorkerState::Stopping;
                 actions.push(stop(worker, "its job is done"));
+            } else if worker.retiring && worker.running.is_empty() && worker.state != WorkerState::Stopping {
+                worker.state = WorkerState::Stopping;
+                actions.push(stop(worker, "its context was deleted"));
             } else if worker.running.is_empty() {
                 worker.idle_since = Some(now);
             }
@@ -126,6 +129,29 @@ fn on_notice(model: &mut Model, notice: Notice, now: Instant, actions: &mut Vec<
         }
         Notice::WorkerStopped { worker_id, .. } => forget_worker(model, &worker_id),
         Notice::JobRefused { job_id, .. } => job_ended(model, &job_id, now, actions),
+        Notice::ContextChanged { context } => {
+            let queue = model
+                .contexts
+                .entry(context.name.clone())
+                .or_insert_with(|| ContextQueue { config: context.clone(), pending: Default::default() });
+            queue.config = context;
+        }
+        Notice::ContextDeleted { name } => {
+            if let Some(queue) = model.contexts.remove(&name) {
+                for job_id in queue.pending {
+                    if let Some(job) = model.jobs.remove(&job_id) {
+                        actions.push(Action::FailJob { job_id, endpoint: job.request.endpoint, error: "context deleted".into() });
+                    }
+                }
+            }
+            for worker in model.workers.values_mut().filter(|w| w.context == name) {
+                worker.retiring = true;
+                if worker.running.is_empty() && worker.state != WorkerState::Stopping {
+                    worker.state = WorkerState::Stopping;
+                    actions.push(stop(worker, "its context was deleted"));
+                }
+            }
+        }
         Notice::StopWorker { worker_id, reason } => {
             if let Some(worker) = model.workers.get_mut(&worker_id) {
                 if worker.state != WorkerState::Stopping {
@@ -151,6 +177,10 @@ fn forget_worker(model: &mut Model, worker_id: &str) {
 
 fn stop_idle_workers(model: &mut Model, now: Instant, actions: &mut Vec<Action>) {
     for worker in model.workers.values_mut() {
+        // A precreated context keeps its worker warm whatever its downtime.
+        if worker.config.precreated {
+            continue;
+        }
         let Some(downtime) = worker.config.downtime.as_std() else { continue };
         let idle_for = worker.idle_since.map(|since| now.saturating_duration_since(since)).unwrap_or(Duration::ZERO);
         if worker.state == WorkerState::Ready && !worker.is_exclusive() && worker.running.is_empty() && idle_for >= downtime && worker.idle_since.is_some() {
@@ -161,7 +191,8 @@ fn stop_idle_workers(model: &mut Model, now: Instant, actions: &mut Vec<Action>)
 }
 
 fn schedule(model: &mut Model, actions: &mut Vec<Action>) {
-    let contexts: Vec<String> = model.contexts.iter().filter(|(_, q)| !q.pending.is_empty()).map(|(n, _)| n.clone()).collect();
+    let wanted = |q: &ContextQueue| !q.pending.is_empty() || (q.config.precreated && q.config.worker_mode == WorkerMode::Shared);
+    let contexts: Vec<String> = model.contexts.iter().filter(|(_, q)| wanted(q)).map(|(n, _)| n.clone()).collect();
     for context in contexts {
         match model.contexts[&context].config.worker_mode {
             WorkerMode::Shared => schedule_shared(model, &context, actions),
@@ -175,7 +206,7 @@ fn schedule_shared(model: &mut Model, context: &str, actions: &mut Vec<Action>) 
     // A worker started with older settings takes no new jobs once idle; a fresh one does.
     let outdated: Vec<String> = model
         .workers_of(context)
-        .filter(|w| w.state == WorkerState::Ready && w.running.is_empty() && w.config != config)
+        .filter(|w| w.state == WorkerState::Ready && w.running.is_empty() && w.config != config && !w.retiring)
         .map(|w| w.id.clone())
         .collect();
     for worker_id in outdated {
@@ -184,7 +215,7 @@ fn schedule_shared(model: &mut Model, context: &str, actions: &mut Vec<Action>) 
             actions.push(stop(worker, "its context's settings changed"));
         }
     }
-    let serving = model.workers_of(context).find(|w| w.state != WorkerState::Stopping).map(|w| (w.id.clone(), w.state));
+    let serving = model.workers_of(context).find(|w| w.state != WorkerState::Stopping && !w.retiring).map(|w| (w.id.clone(), w.state));
     let (worker_id, state) = match serving {
         Some(found) => found,
         None => match start_worker(model, context, None, actions) {
@@ -242,6 +273,7 @@ fn start_worker(model: &mut Model, context: &str, requested: Option<&str>, actio
             running: BTreeSet::new(),
             idle_since: None,
             exclusive_job: None,
+            retiring: false,
         },
     );
     actions.push(Action::Send { agent_id, command: AgentCommand::StartWorker { worker_id: worker_id.clone(), context: config } });
@@ -254,6 +286,8 @@ fn run(model: &mut Model, job_id: &str, worker_id: &str, actions: &mut Vec<Actio
     worker.running.insert(job_id.to_string());
     worker.idle_since = None;
     let request = &job.request;
+    // Announced before the command, so the event precedes the agent's `started`.
+    actions.push(Action::Assigned { job_id: job_id.to_string(), endpoint: request.endpoint.clone(), worker_id: worker_id.to_string() });
     actions.push(Action::Send {
         agent_id: worker.agent_id.clone(),
         command: AgentCommand::RunJob {
@@ -265,7 +299,6 @@ fn run(model: &mut Model, job_id: &str, worker_id: &str, actions: &mut Vec<Actio
             arguments: request.arguments.clone(),
         },
     });
-    actions.push(Action::Assigned { job_id: job_id.to_string(), endpoint: request.endpoint.clone(), worker_id: worker_id.to_string() });
 }
 
 fn stop(worker: &Worker, reason: &str) -> Action {

@@ -227,3 +227,31 @@ fn workers_go_to_the_least_loaded_agent_within_capacity() {
     assert_eq!(sim.model.workers.len(), 2, "no agent runs more than its capacity");
     assert_eq!(agents.len(), 2);
 }
+
+#[test]
+fn a_precreated_shared_context_gets_its_worker_before_any_job_and_keeps_it() {
+    let mut sim = Sim::new();
+    let mut ctx = context("warm", WorkerMode::Shared, 2);
+    ctx.precreated = true;
+    ctx.downtime = MistDuration::from_secs(1);
+    sim.feed(agent("a1", 4));
+    let started = started_workers(&sim.feed(Input::Notice(Notice::ContextChanged { context: ctx })));
+    assert_eq!(started.len(), 1);
+    sim.feed(ready(&started[0]));
+    sim.now += Duration::from_secs(3600);
+    assert!(stops(&sim.feed(Input::Tick)).is_empty(), "a precreated worker is not stopped for idling");
+}
+
+#[test]
+fn deleting_a_context_fails_its_waiting_jobs_and_retires_its_worker_after_its_jobs() {
+    let mut sim = Sim::new();
+    let ctx = context("gone", WorkerMode::Shared, 1);
+    sim.feed(agent("a1", 4));
+    let worker = started_workers(&sim.feed(request("j1", &ctx)))[0].clone();
+    sim.feed(request("j2", &ctx));
+    sim.feed(ready(&worker));
+    let deleted = sim.feed(Input::Notice(Notice::ContextDeleted { name: "gone".into() }));
+    assert!(deleted.contains(&Action::FailJob { job_id: "j2".into(), endpoint: "e".into(), error: "context deleted".into() }));
+    assert!(stops(&deleted).is_empty(), "the running job finishes first");
+    assert_eq!(stops(&sim.feed(Input::JobEnded { job_id: "j1".into() })), vec![worker]);
+}

@@ -13,7 +13,11 @@ static CLUSTER: OnceCell<Cluster> = OnceCell::const_new();
 
 /// The shared Mist, with the example artifacts and the common context deployed.
 async fn mist() -> ApiClient {
-    let cluster = CLUSTER
+    cluster().await.api()
+}
+
+async fn cluster() -> &'static Cluster {
+    CLUSTER
         .get_or_init(|| async {
             let cluster = Cluster::start(&[("MIST__JOBS__CANCEL_GRACE", "3s")]).await;
             let api = cluster.api();
@@ -24,8 +28,7 @@ async fn mist() -> ApiClient {
             api.context("shared", 4, "shared").await;
             cluster
         })
-        .await;
-    cluster.api()
+        .await
 }
 
 fn millis(job: &Value, field: &str) -> i64 {
@@ -289,4 +292,103 @@ async fn force_answers_408_with_the_id_when_the_job_outlasts_the_timeout() {
     let id = answer.json()["id"].as_str().unwrap_or_default().to_string();
     assert!(answer.error().contains(&id));
     assert_eq!(api.wait_done(&id).await["status"], "finished", "the job keeps running after the 408");
+}
+
+mod amqp {
+    use futures_util::StreamExt;
+    use lapin::options::{BasicConsumeOptions, BasicGetOptions, BasicPublishOptions, QueueBindOptions, QueueDeclareOptions};
+    use lapin::types::{AMQPValue, FieldTable};
+    use lapin::{BasicProperties, Channel, Connection, ConnectionProperties};
+    use serde_json::{json, Value};
+    use std::time::Duration;
+
+    async fn channel() -> (Connection, Channel) {
+        let connection = Connection::connect("amqp://guest:guest@127.0.0.1:5672/%2f", ConnectionProperties::default())
+            .await
+            .expect("the machine's RabbitMQ");
+        let channel = connection.create_channel().await.expect("a channel");
+        (connection, channel)
+    }
+
+    /// A server-named, exclusive queue, bound to `exchange` by `key` when given.
+    async fn private_queue(channel: &Channel, bind: Option<(&str, &str)>) -> String {
+        let options = QueueDeclareOptions { exclusive: true, auto_delete: true, ..Default::default() };
+        let queue = channel.queue_declare("".into(), options, FieldTable::default()).await.expect("a queue");
+        let name = queue.name().as_str().to_string();
+        if let Some((exchange, key)) = bind {
+            channel
+                .queue_bind(name.clone().into(), exchange.into(), key.into(), QueueBindOptions::default(), FieldTable::default())
+                .await
+                .expect("bound");
+        }
+        name
+    }
+
+    async fn request(channel: &Channel, namespace: &str, body: Value, reply_to: &str, correlation: &str) {
+        let properties = BasicProperties::default().with_reply_to(reply_to.into()).with_correlation_id(correlation.into());
+        channel
+            .basic_publish(format!("{namespace}.requests").into(), "run".into(), BasicPublishOptions::default(), body.to_string().as_bytes(), properties)
+            .await
+            .expect("published")
+            .await
+            .expect("confirmed");
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_run_request_published_to_the_broker_becomes_a_job_and_its_events_follow() {
+        let api = super::mist().await;
+        let namespace = super::cluster().await.namespace.clone();
+        api.endpoint("amqp-shout", "e2e_jobs.py", "shout", "shared").await;
+        let (_connection, channel) = channel().await;
+        let replies = private_queue(&channel, None).await;
+        let events = private_queue(&channel, Some((&format!("{namespace}.events"), "#.amqp-shout"))).await;
+        let mut consumer = channel
+            .basic_consume(replies.clone().into(), "test".into(), BasicConsumeOptions { no_ack: true, ..Default::default() }, FieldTable::default())
+            .await
+            .expect("consuming");
+        request(&channel, &namespace, json!({"endpointId": "amqp-shout", "parameters": {"text": "via amqp"}, "externalId": "ext-1"}), &replies, "c-1").await;
+        let reply = tokio::time::timeout(Duration::from_secs(30), consumer.next()).await.expect("a reply").expect("a delivery").expect("ok");
+        assert_eq!(reply.properties.correlation_id().as_ref().map(|c| c.as_str()), Some("c-1"));
+        let id = serde_json::from_slice::<Value>(&reply.data).expect("JSON")["id"].as_str().expect("an id").to_string();
+        let job = api.wait_done(&id).await;
+        assert_eq!((job["status"].as_str(), job["source"].as_str(), job["externalId"].as_str()), (Some("finished"), Some("Amqp"), Some("ext-1")));
+        assert_eq!(job["jobResult"], "VIA AMQP");
+        let mut seen = Vec::new();
+        while !seen.contains(&"finished".to_string()) {
+            let message = channel.basic_get(events.clone().into(), BasicGetOptions { no_ack: true }).await.expect("get");
+            match message {
+                Some(message) => {
+                    let event: Value = serde_json::from_slice(&message.delivery.data).expect("JSON event");
+                    if event["id"] == id.as_str() && event["event"] != "logs" {
+                        seen.push(event["event"].as_str().unwrap_or_default().to_string());
+                    }
+                }
+                None => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+        }
+        assert_eq!(seen, ["initialized", "queued", "worker-assigned", "started", "finished"]);
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_run_request_that_cannot_become_a_job_is_answered_and_dead_lettered() {
+        let namespace = super::cluster().await.namespace.clone();
+        let (_connection, channel) = channel().await;
+        let replies = private_queue(&channel, None).await;
+        let mut consumer = channel
+            .basic_consume(replies.clone().into(), "test".into(), BasicConsumeOptions { no_ack: true, ..Default::default() }, FieldTable::default())
+            .await
+            .expect("consuming");
+        request(&channel, &namespace, json!({"endpointId": "no-such-endpoint", "parameters": {}}), &replies, "c-2").await;
+        let reply = tokio::time::timeout(Duration::from_secs(30), consumer.next()).await.expect("a reply").expect("a delivery").expect("ok");
+        let answer: Value = serde_json::from_slice(&reply.data).expect("JSON");
+        assert_eq!(answer, json!({"error": "endpoint no-such-endpoint not found"}));
+        let dead = mist_tests::wait_for("the dead letter", Duration::from_secs(30), || async {
+            channel.basic_get(format!("{namespace}.requests.dead").into(), BasicGetOptions { no_ack: true }).await.ok().flatten()
+        })
+        .await;
+        let header = dead.delivery.properties.headers().as_ref().and_then(|h| h.inner().get("x-mist-error").cloned());
+        assert!(matches!(header, Some(AMQPValue::LongString(ref text)) if text.to_string().contains("no-such-endpoint")), "{header:?}");
+        let letter: Value = serde_json::from_slice(&dead.delivery.data).expect("JSON");
+        assert_eq!(letter["request"]["endpointId"], "no-such-endpoint");
+    }
 }

@@ -5,6 +5,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::Json;
 use mist_common::model::context::ContextConfig;
+use mist_common::model::messages::Notice;
 use mist_common::store::contexts::Deleted;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -44,6 +45,7 @@ async fn create_context(State(state): State<AppState>, body: Bytes) -> Result<Js
     let context = ContextConfig::from_body(&body, &state.default_context(), None).map_err(ApiError::BadRequest)?;
     refuse_default(&context.name)?;
     state.store.put_context(&context).await?;
+    state.broker.notify_dispatcher(&Notice::ContextChanged { context: context.clone() }).await;
     Ok(Json(context))
 }
 
@@ -59,6 +61,7 @@ async fn update_context(State(state): State<AppState>, Path(id): Path<String>, b
         return Err(not_found(&id));
     }
     state.store.put_context(&context).await?;
+    state.broker.notify_dispatcher(&Notice::ContextChanged { context: context.clone() }).await;
     Ok(Json(context))
 }
 
@@ -71,9 +74,12 @@ async fn delete_context(State(state): State<AppState>, Path(id): Path<String>) -
     super::path_name(&id)?;
     refuse_default(&id)?;
     match state.store.delete_context(&id).await? {
-        Deleted::Yes(json) => serde_json::from_str(&json)
-            .map(Json)
-            .map_err(|e| ApiError::Internal(format!("context {id} was stored unreadable: {e}"))),
+        Deleted::Yes(json) => {
+            state.broker.notify_dispatcher(&Notice::ContextDeleted { name: id.clone() }).await;
+            serde_json::from_str(&json)
+                .map(Json)
+                .map_err(|e| ApiError::Internal(format!("context {id} was stored unreadable: {e}")))
+        }
         Deleted::Missing => Err(not_found(&id)),
         Deleted::InUseBy(endpoint) => Err(ApiError::Conflict(format!(
             "context {id} is the defaultContext of endpoint {endpoint}; point that endpoint elsewhere or delete it first"

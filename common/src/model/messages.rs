@@ -99,6 +99,12 @@ pub enum Notice {
     /// A user asked for a worker to stop (`DELETE /workers/{id}`).
     #[serde(rename_all = "camelCase")]
     StopWorker { worker_id: String, reason: String },
+    /// A context was created or changed.
+    #[serde(rename_all = "camelCase")]
+    ContextChanged { context: ContextConfig },
+    /// A context was deleted: its waiting jobs fail, its workers stop once idle.
+    #[serde(rename_all = "camelCase")]
+    ContextDeleted { name: String },
 }
 
 /// The public events of a job (API.md "Events"): `{"event": ..., "id": ...}`.
