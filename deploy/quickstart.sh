@@ -56,7 +56,11 @@ for _ in $(seq 1 150); do
   curl -fs "$api/status" | grep -q '"agents":[1-9]' && break; sleep 0.2
 done
 echo "Deployed endpoint simple-context; calling it once (the first call starts its Spark driver):"
-curl -fsS -X POST "$api/endpoints/simple-context/jobs?force=true" -d '{"numbers":[1,2,3]}'
-echo
+answer=$(curl -fsS -X POST "$api/endpoints/simple-context/jobs?force=true" -d '{"numbers":[1,2,3]}')
+echo "$answer"
+case "$answer" in
+  *'"success":true'*) ;;
+  *) echo "the example call failed; see .mist/logs/" >&2; exit 1 ;;
+esac
 echo "Call it yourself:"
 echo "  curl -s -X POST 'localhost:$port/v2/api/endpoints/simple-context/jobs?force=true' -d '{\"numbers\":[1,2,3]}'"

@@ -45,6 +45,8 @@ pub struct Upload {
 impl ArtifactFiles {
     pub fn new(dir: PathBuf, max_size: u64) -> std::io::Result<Self> {
         std::fs::create_dir_all(dir.join(".incoming"))?;
+        // Absolute, because the function inspector runs in a folder of its own.
+        let dir = std::fs::canonicalize(dir)?;
         Ok(Self { dir, max_size })
     }
 

@@ -7,7 +7,7 @@ use mist_common::joblog::{line, Level};
 use mist_common::model::job::JobStatus;
 use mist_common::model::messages::{EventKind, JobEvent};
 use mist_common::store::jobs::{Moved, Transition};
-use mist_common::store::Store;
+use mist_common::store::{persist, Store};
 use mist_common::time::now_millis;
 
 use crate::scheduler::Action;
@@ -43,7 +43,7 @@ impl Effects {
             .set("endTime", now)
             .set("jobResult", serde_json::Value::String(error.to_string()))
             .log(line(Level::Error, now, job_id, &format!("failed: {error}")));
-        match self.store.transition(&change).await {
+        match persist("recording a job's failure", || self.store.transition(&change)).await {
             Ok(Moved::Yes(_)) => {
                 let mut event = JobEvent::new(EventKind::Failed, job_id, endpoint);
                 event.time = Some(now);

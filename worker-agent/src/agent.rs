@@ -55,6 +55,8 @@ pub struct Shared {
     pub reporter: Reporter,
     pub artifacts: ArtifactCache,
     pub runtime_dir: PathBuf,
+    /// `agent.work_dir`, made absolute.
+    pub work_dir: PathBuf,
     pub spark_submit: PathBuf,
     pub port: u16,
     pub inputs: mpsc::Sender<Input>,
@@ -162,7 +164,7 @@ impl Agent {
     async fn start_worker(&mut self, worker_id: String, context: ContextConfig) {
         let shared = self.shared.clone();
         let launch = WorkerLaunch { worker_id: &worker_id, context: &context, runtime_dir: &shared.runtime_dir, agent_port: shared.port };
-        let dir = shared.settings.agent.work_dir.join("workers").join(&worker_id);
+        let dir = shared.work_dir.join("workers").join(&worker_id);
         let spawned = submit_arguments(&launch).map_err(|e| format!("runOptions of context {}: {e}", context.name)).and_then(|args| {
             spawn(&worker_id, &shared.spark_submit, &args, &dir, &shared.settings.python.bin, shared.inputs.clone())
                 .map_err(|e| format!("cannot run {}: {e}", shared.spark_submit.display()))
@@ -328,7 +330,7 @@ impl Agent {
             self.report_end(worker_id, job_id, job, ending);
         }
         self.stopped(&worker.record).await;
-        let dir = self.shared.settings.agent.work_dir.join("workers").join(worker_id);
+        let dir = self.shared.work_dir.join("workers").join(worker_id);
         tokio::task::spawn_blocking(move || std::fs::remove_dir_all(dir));
         self.notify(Notice::WorkerStopped { worker_id: worker_id.to_string(), agent_id, error: died.then_some(reason) });
     }

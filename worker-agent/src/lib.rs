@@ -71,6 +71,8 @@ pub async fn run(settings: Settings, shutdown: CancellationToken) -> anyhow::Res
 
     let work_dir = settings.agent.work_dir.clone();
     std::fs::create_dir_all(&work_dir).with_context(|| format!("agent.work_dir {}", work_dir.display()))?;
+    // Absolute, because workers run in folders of their own and get artifact paths from here.
+    let work_dir = std::fs::canonicalize(&work_dir)?;
     let runtime = tempfile::Builder::new().prefix("runtime-").tempdir_in(&work_dir)?;
     mist_common::python_runtime::extract(runtime.path())?;
     let spark_submit = spark::find_spark_submit(&settings.agent.spark_submit, &settings.python.bin).await?;
@@ -86,6 +88,7 @@ pub async fn run(settings: Settings, shutdown: CancellationToken) -> anyhow::Res
         reporter: reporter.clone(),
         artifacts: ArtifactCache::new(work_dir.join("artifacts"), &settings.agent.api_url)?,
         runtime_dir: runtime.path().to_path_buf(),
+        work_dir: work_dir.clone(),
         spark_submit: spark_submit.clone(),
         port,
         inputs: inputs.clone(),

@@ -7,7 +7,7 @@ use mist_common::joblog::{line, Level};
 use mist_common::model::job::JobStatus;
 use mist_common::model::messages::{EventKind, JobEvent, LogEvent, Notice};
 use mist_common::store::jobs::{Moved, Transition};
-use mist_common::store::Store;
+use mist_common::store::{persist, Store};
 use mist_common::time::now_millis;
 use serde_json::Value;
 
@@ -54,7 +54,7 @@ impl Reporter {
             .set("workerId", worker_id)
             .on_worker(worker_id)
             .log(line(Level::Info, now, job_id, &format!("worker {worker_id} (agent {agent_id}) assigned; started")));
-        match self.store.transition(&change).await {
+        match persist("marking a job started", || self.store.transition(&change)).await {
             Ok(Moved::Yes(_)) => {
                 let mut event = JobEvent::new(EventKind::Started, job_id, endpoint);
                 event.time = Some(now);
@@ -79,7 +79,7 @@ impl Reporter {
             return;
         }
         let text: String = lines.iter().map(|(level, time, message)| line(*level, *time, job_id, message)).collect();
-        if let Err(err) = self.store.append_log(job_id, &text, self.max_log_bytes).await {
+        if let Err(err) = persist("appending to a job's log", || self.store.append_log(job_id, &text, self.max_log_bytes)).await {
             tracing::warn!(job.id = %job_id, error = %err, "cannot append to a job's log");
         }
         let mut event = JobEvent::new(EventKind::Logs, job_id, endpoint);
@@ -110,7 +110,7 @@ impl Reporter {
         if !result.is_null() {
             change = change.set("jobResult", result.to_string());
         }
-        match self.store.transition(&change).await {
+        match persist("recording how a job ended", || self.store.transition(&change)).await {
             Ok(Moved::Yes(_)) => {}
             // Already done: whoever ended it told everyone.
             Ok(_) => return,

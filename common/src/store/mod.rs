@@ -26,6 +26,49 @@ pub enum StoreError {
     Corrupt { key: String, message: String },
 }
 
+impl StoreError {
+    /// Redis is away (down, restarting, unreachable): the same call may work later.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            StoreError::Unavailable(_) => true,
+            StoreError::Redis(e) => {
+                e.is_io_error() || e.is_timeout() || e.is_connection_refusal() || e.is_connection_dropped()
+                    // A Redis still loading its AOF after a restart answers LOADING.
+                    || e.code() == Some("LOADING")
+            }
+            StoreError::Corrupt { .. } => false,
+        }
+    }
+}
+
+/// Retries `operation` while Redis is away, with backoff up to `MAX_RETRY_PAUSE`, so a
+/// write that must not be lost (how a job ended) lands once Redis is back. Other errors
+/// are returned at once.
+pub async fn persist<T, F, Fut>(what: &str, mut operation: F) -> Result<T, StoreError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, StoreError>>,
+{
+    let mut pause = std::time::Duration::from_millis(100);
+    let mut attempts = 0u32;
+    loop {
+        match operation().await {
+            Err(err) if err.is_transient() => {
+                attempts += 1;
+                if attempts == 1 || attempts % 20 == 0 {
+                    tracing::warn!(what, error = %err, attempts, "Redis is away; retrying");
+                }
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(MAX_RETRY_PAUSE);
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Longest pause between retries of a write while Redis is away.
+const MAX_RETRY_PAUSE: std::time::Duration = std::time::Duration::from_secs(2);
+
 impl From<deadpool_redis::PoolError> for StoreError {
     fn from(err: deadpool_redis::PoolError) -> Self {
         StoreError::Unavailable(err.to_string())
