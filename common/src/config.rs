@@ -49,6 +49,7 @@ pub struct JobSettings {
 pub struct DispatcherSettings {
     pub prefetch: u16,
     pub tick: MistDuration,
+    pub agent_timeout: MistDuration,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -212,6 +213,7 @@ impl Settings {
         };
         finite("jobs.cancel_grace", self.jobs.cancel_grace)?;
         finite("dispatcher.tick", self.dispatcher.tick)?;
+        finite("dispatcher.agent_timeout", self.dispatcher.agent_timeout)?;
         finite("agent.start_timeout", self.agent.start_timeout)?;
         finite("agent.heartbeat_interval", self.agent.heartbeat_interval)?;
         if self.jobs.max_log_bytes < 1024 {

@@ -61,6 +61,9 @@ pub async fn prepare(store: &Store, settings: &Settings, submission: Submission)
             .await?
             .ok_or_else(|| Refusal::BadRequest(format!("context {context_name} does not exist")))?
     };
+    if let Some(error) = store.context_broken(&context.name).await? {
+        return Err(Refusal::Conflict(error));
+    }
     if endpoint.lang != Lang::Python {
         return Err(Refusal::BadRequest(format!(
             "endpoint {} is a {:?} artifact; running jar endpoints is not supported yet",

@@ -28,6 +28,29 @@ impl Effects {
                 }
             }
             Action::FailJob { job_id, endpoint, error } => self.fail_job(&job_id, &endpoint, &error).await,
+            Action::WorkerGone { worker_id } => {
+                let gone = async {
+                    if let Some(record) = self.store.get_live_worker(&worker_id).await? {
+                        self.store.worker_stopped(&record).await?;
+                    }
+                    Ok::<(), mist_common::store::StoreError>(())
+                };
+                if let Err(err) = gone.await {
+                    tracing::warn!(worker.id = %worker_id, error = %err, "cannot record a lost worker");
+                }
+            }
+            Action::EvictAgent { agent_id } => {
+                tracing::warn!(agent.id = %agent_id, "agent lost: no heartbeat");
+                if let Err(err) = self.store.unregister_agent(&agent_id).await {
+                    tracing::warn!(agent.id = %agent_id, error = %err, "cannot take a lost agent off the register");
+                }
+            }
+            Action::MarkBroken { context, error } => {
+                tracing::warn!(context = %context, error = %error, "context broken");
+                if let Err(err) = persist("marking a context broken", || self.store.set_context_broken(&context, &error)).await {
+                    tracing::error!(context = %context, error = %err, "cannot record a broken context");
+                }
+            }
             Action::Assigned { job_id, endpoint, worker_id } => {
                 let mut event = JobEvent::new(EventKind::WorkerAssigned, &job_id, &endpoint);
                 event.worker_id = Some(worker_id);

@@ -82,6 +82,7 @@ pub async fn run(settings: Settings, shutdown: CancellationToken) -> anyhow::Res
     tasks.spawn(intake.notices(notices, shutdown.clone()));
     let tick = settings.dispatcher.tick.as_std().unwrap_or(Duration::from_secs(1));
     tasks.spawn(ticker(inputs.clone(), tick, shutdown.clone()));
+    tasks.spawn(watch_agents(store.clone(), settings.clone(), inputs.clone(), shutdown.clone()));
     tasks.spawn(retention(store.clone(), settings.clone(), shutdown.clone()));
     tracing::info!(namespace = %settings.namespace, "dispatcher consuming job requests");
 
@@ -157,6 +158,29 @@ async fn retention(store: Store, settings: Arc<Settings>, shutdown: Cancellation
                     break;
                 }
             }
+        }
+    }
+}
+
+/// Declares agents lost once their heartbeat is older than `dispatcher.agent_timeout`.
+async fn watch_agents(store: Store, settings: Arc<Settings>, inputs: mpsc::Sender<Input>, shutdown: CancellationToken) {
+    let timeout = settings.dispatcher.agent_timeout.as_std().unwrap_or(Duration::from_secs(10));
+    let mut interval = tokio::time::interval(settings.dispatcher.tick.as_std().unwrap_or(Duration::from_secs(1)));
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = interval.tick() => {}
+        }
+        let cutoff = mist_common::time::now_millis() - timeout.as_millis() as i64;
+        match store.agents_silent_since(cutoff).await {
+            Ok(lost) => {
+                for agent_id in lost {
+                    if inputs.send(Input::AgentLost { agent_id }).await.is_err() {
+                        return;
+                    }
+                }
+            }
+            Err(err) => tracing::warn!(error = %err, "cannot read agents' heartbeats"),
         }
     }
 }

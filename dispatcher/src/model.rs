@@ -45,6 +45,16 @@ impl Worker {
 pub struct ContextQueue {
     pub config: ContextConfig,
     pub pending: VecDeque<String>,
+    /// Worker starts that failed in a row.
+    pub failed_starts: u32,
+    /// Set once `maxConnFailures` starts failed in a row: the message jobs fail with.
+    pub broken: Option<String>,
+}
+
+impl ContextQueue {
+    pub fn new(config: ContextConfig) -> Self {
+        Self { config, pending: VecDeque::new(), failed_starts: 0, broken: None }
+    }
 }
 
 #[derive(Debug, Clone)]

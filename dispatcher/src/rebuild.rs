@@ -16,7 +16,10 @@ use crate::scheduler::Input;
 /// as requests to feed the scheduler, oldest first.
 pub async fn rebuild(store: &Store, default: ContextConfig, model: &mut Model) -> Result<Vec<Input>, StoreError> {
     for context in std::iter::once(default).chain(store.list_contexts().await?) {
-        model.contexts.insert(context.name.clone(), ContextQueue { config: context, pending: Default::default() });
+        let broken = store.context_broken(&context.name).await?;
+        let mut queue = ContextQueue::new(context);
+        queue.broken = broken;
+        model.contexts.insert(queue.config.name.clone(), queue);
     }
     for agent in store.list_agents().await? {
         model.agents.insert(agent.agent_id.clone(), agent);

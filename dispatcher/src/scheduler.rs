@@ -21,6 +21,8 @@ pub enum Input {
     JobEnded { job_id: String },
     /// A user asked to cancel a started job.
     Cancelling { job_id: String },
+    /// An agent missed its heartbeats: its workers are gone.
+    AgentLost { agent_id: String },
     Notice(Notice),
     Tick,
 }
@@ -31,12 +33,19 @@ pub enum Action {
     Send { agent_id: String, command: AgentCommand },
     FailJob { job_id: String, endpoint: String, error: String },
     Assigned { job_id: String, endpoint: String, worker_id: String },
+    /// Record the worker as stopped: it died with its agent.
+    WorkerGone { worker_id: String },
+    /// Take the agent off the register, so that it re-registers (and stops what it ran)
+    /// if it ever comes back.
+    EvictAgent { agent_id: String },
+    /// Record that the context is broken: new jobs for it are refused until it is updated.
+    MarkBroken { context: String, error: String },
 }
 
 pub fn handle(model: &mut Model, input: Input, now: Instant) -> Vec<Action> {
     let mut actions = Vec::new();
     match input {
-        Input::Request(request) => accept(model, request),
+        Input::Request(request) => accept(model, request, &mut actions),
         Input::JobEnded { job_id } => job_ended(model, &job_id, now, &mut actions),
         Input::Cancelling { job_id } => {
             if let Some(worker) = model.jobs.get(&job_id).and_then(|j| j.worker.clone()) {
@@ -45,6 +54,11 @@ pub fn handle(model: &mut Model, input: Input, now: Instant) -> Vec<Action> {
                 }
             }
         }
+        Input::AgentLost { agent_id } => {
+            model.agents.remove(&agent_id);
+            workers_lost(model, &agent_id, &format!("agent {agent_id} lost (no heartbeat)"), &mut actions);
+            actions.push(Action::EvictAgent { agent_id });
+        }
         Input::Notice(notice) => on_notice(model, notice, now, &mut actions),
         Input::Tick => stop_idle_workers(model, now, &mut actions),
     }
@@ -52,15 +66,16 @@ pub fn handle(model: &mut Model, input: Input, now: Instant) -> Vec<Action> {
     actions
 }
 
-fn accept(model: &mut Model, request: JobRequest) {
+fn accept(model: &mut Model, request: JobRequest, actions: &mut Vec<Action>) {
     if model.jobs.contains_key(&request.job_id) {
         return; // a redelivery: the job is already known
     }
     let context = request.context.clone();
-    let queue = model
-        .contexts
-        .entry(context.name.clone())
-        .or_insert_with(|| ContextQueue { config: context.clone(), pending: Default::default() });
+    let queue = model.contexts.entry(context.name.clone()).or_insert_with(|| ContextQueue::new(context.clone()));
+    if let Some(error) = &queue.broken {
+        let error = error.clone();
+        return actions.push(Action::FailJob { job_id: request.job_id, endpoint: request.endpoint, error });
+    }
     queue.config = context; // the newest request carries the newest settings
     queue.pending.push_back(request.job_id.clone());
     model.jobs.insert(request.job_id.clone(), Job { request, worker: None });
@@ -92,7 +107,10 @@ fn job_ended(model: &mut Model, job_id: &str, now: Instant, actions: &mut Vec<Ac
 fn on_notice(model: &mut Model, notice: Notice, now: Instant, actions: &mut Vec<Action>) {
     match notice {
         Notice::AgentUp { agent } => {
-            model.agents.insert(agent.agent_id.clone(), agent);
+            // Workers of an earlier life of this agent died with it.
+            let agent_id = agent.agent_id.clone();
+            workers_lost(model, &agent_id, &format!("agent {agent_id} restarted"), actions);
+            model.agents.insert(agent_id, agent);
         }
         Notice::AgentDown { agent_id } => {
             model.agents.remove(&agent_id);
@@ -102,6 +120,9 @@ fn on_notice(model: &mut Model, notice: Notice, now: Instant, actions: &mut Vec<
             }
         }
         Notice::WorkerReady { worker_id, .. } => {
+            if let Some(queue) = model.workers.get(&worker_id).and_then(|w| model.contexts.get_mut(&w.context)) {
+                queue.failed_starts = 0;
+            }
             if let Some(worker) = model.workers.get_mut(&worker_id) {
                 if worker.state == WorkerState::Starting {
                     worker.state = WorkerState::Ready;
@@ -116,11 +137,20 @@ fn on_notice(model: &mut Model, notice: Notice, now: Instant, actions: &mut Vec<
         }
         Notice::WorkerFailed { worker_id, error, .. } => {
             let Some(worker) = model.workers.remove(&worker_id) else { return };
-            // The jobs waiting for this worker cannot run: say why rather than retry blindly.
-            let waiting: Vec<String> = match &worker.exclusive_job {
-                Some(job_id) => vec![job_id.clone()],
-                None => model.contexts.get_mut(&worker.context).map(|q| q.pending.drain(..).collect()).unwrap_or_default(),
-            };
+            let mut error = error;
+            let mut waiting: Vec<String> = worker.exclusive_job.iter().cloned().collect();
+            if let Some(queue) = model.contexts.get_mut(&worker.context) {
+                queue.failed_starts += 1;
+                if queue.failed_starts >= queue.config.max_conn_failures {
+                    error = format!("context {} is broken: {error}; update it to try again", worker.context);
+                    queue.broken = Some(error.clone());
+                    actions.push(Action::MarkBroken { context: worker.context.clone(), error: error.clone() });
+                }
+                // The jobs waiting for this worker cannot run: say why rather than retry blindly.
+                if worker.exclusive_job.is_none() || queue.broken.is_some() {
+                    waiting.extend(queue.pending.drain(..));
+                }
+            }
             for job_id in waiting {
                 if let Some(job) = model.jobs.remove(&job_id) {
                     actions.push(Action::FailJob { job_id, endpoint: job.request.endpoint, error: error.clone() });
@@ -130,11 +160,11 @@ fn on_notice(model: &mut Model, notice: Notice, now: Instant, actions: &mut Vec<
         Notice::WorkerStopped { worker_id, .. } => forget_worker(model, &worker_id),
         Notice::JobRefused { job_id, .. } => job_ended(model, &job_id, now, actions),
         Notice::ContextChanged { context } => {
-            let queue = model
-                .contexts
-                .entry(context.name.clone())
-                .or_insert_with(|| ContextQueue { config: context.clone(), pending: Default::default() });
+            let queue = model.contexts.entry(context.name.clone()).or_insert_with(|| ContextQueue::new(context.clone()));
             queue.config = context;
+            // An update is how a user says "try again".
+            queue.failed_starts = 0;
+            queue.broken = None;
         }
         Notice::ContextDeleted { name } => {
             if let Some(queue) = model.contexts.remove(&name) {
@@ -166,6 +196,26 @@ fn on_notice(model: &mut Model, notice: Notice, now: Instant, actions: &mut Vec<
     }
 }
 
+/// The workers of `agent_id` are gone with it: their running jobs fail with `reason`, and
+/// a job an exclusive worker was started for, which never ran, waits again at the front.
+fn workers_lost(model: &mut Model, agent_id: &str, reason: &str, actions: &mut Vec<Action>) {
+    let lost: Vec<String> = model.workers.values().filter(|w| w.agent_id == agent_id).map(|w| w.id.clone()).collect();
+    for worker_id in lost {
+        let Some(worker) = model.workers.remove(&worker_id) else { continue };
+        for job_id in &worker.running {
+            if let Some(job) = model.jobs.remove(job_id) {
+                actions.push(Action::FailJob { job_id: job_id.clone(), endpoint: job.request.endpoint, error: reason.to_string() });
+            }
+        }
+        if let Some(job_id) = worker.exclusive_job.filter(|j| !worker.running.contains(j)) {
+            if let Some(queue) = model.contexts.get_mut(&worker.context) {
+                queue.pending.push_front(job_id);
+            }
+        }
+        actions.push(Action::WorkerGone { worker_id });
+    }
+}
+
 /// A worker is gone; its agent has already ended the jobs it was running.
 fn forget_worker(model: &mut Model, worker_id: &str) {
     if let Some(worker) = model.workers.remove(worker_id) {
@@ -191,7 +241,9 @@ fn stop_idle_workers(model: &mut Model, now: Instant, actions: &mut Vec<Action>)
 }
 
 fn schedule(model: &mut Model, actions: &mut Vec<Action>) {
-    let wanted = |q: &ContextQueue| !q.pending.is_empty() || (q.config.precreated && q.config.worker_mode == WorkerMode::Shared);
+    let wanted = |q: &ContextQueue| {
+        q.broken.is_none() && (!q.pending.is_empty() || (q.config.precreated && q.config.worker_mode == WorkerMode::Shared))
+    };
     let contexts: Vec<String> = model.contexts.iter().filter(|(_, q)| wanted(q)).map(|(n, _)| n.clone()).collect();
     for context in contexts {
         match model.contexts[&context].config.worker_mode {

@@ -255,3 +255,74 @@ fn deleting_a_context_fails_its_waiting_jobs_and_retires_its_worker_after_its_jo
     assert!(stops(&deleted).is_empty(), "the running job finishes first");
     assert_eq!(stops(&sim.feed(Input::JobEnded { job_id: "j1".into() })), vec![worker]);
 }
+
+fn failed_jobs(actions: &[Action]) -> Vec<(String, String)> {
+    actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::FailJob { job_id, error, .. } => Some((job_id.clone(), error.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_lost_agent_fails_its_running_jobs_and_its_waiting_jobs_go_elsewhere() {
+    let mut sim = Sim::new();
+    let ctx = context("c", WorkerMode::Shared, 1);
+    sim.feed(agent("a1", 4));
+    let worker = started_workers(&sim.feed(request("j1", &ctx)))[0].clone();
+    sim.feed(request("j2", &ctx));
+    sim.feed(ready(&worker));
+    sim.feed(agent("a2", 4));
+    let lost = sim.feed(Input::AgentLost { agent_id: "a1".into() });
+    assert_eq!(failed_jobs(&lost), vec![("j1".into(), "agent a1 lost (no heartbeat)".into())]);
+    assert!(lost.contains(&Action::WorkerGone { worker_id: worker }));
+    assert!(lost.contains(&Action::EvictAgent { agent_id: "a1".into() }));
+    let replacement = started_workers(&lost);
+    assert_eq!(replacement.len(), 1, "the waiting job gets a worker on the other agent");
+    assert_eq!(runs(&sim.feed(ready(&replacement[0]))), vec![("j2".into(), replacement[0].clone())]);
+}
+
+#[test]
+fn an_exclusive_job_whose_worker_never_came_up_waits_again_when_its_agent_is_lost() {
+    let mut sim = Sim::new();
+    let ctx = context("x", WorkerMode::Exclusive, 1);
+    sim.feed(agent("a1", 4));
+    sim.feed(request("j1", &ctx));
+    let lost = sim.feed(Input::AgentLost { agent_id: "a1".into() });
+    assert!(failed_jobs(&lost).is_empty(), "it never ran, so it is not failed");
+    assert_eq!(started_workers(&sim.feed(agent("a2", 4))).len(), 1);
+}
+
+#[test]
+fn an_agent_that_restarts_has_lost_its_workers() {
+    let mut sim = Sim::new();
+    let ctx = context("c", WorkerMode::Shared, 1);
+    sim.feed(agent("a1", 4));
+    let worker = started_workers(&sim.feed(request("j1", &ctx)))[0].clone();
+    sim.feed(ready(&worker));
+    let again = sim.feed(agent("a1", 4));
+    assert_eq!(failed_jobs(&again), vec![("j1".into(), "agent a1 restarted".into())]);
+}
+
+#[test]
+fn failed_starts_in_a_row_break_the_context_until_it_is_updated() {
+    let mut sim = Sim::new();
+    let mut ctx = context("fragile", WorkerMode::Shared, 1);
+    ctx.max_conn_failures = 2;
+    sim.feed(agent("a1", 4));
+    let failed = |worker_id: String| Input::Notice(Notice::WorkerFailed { worker_id, agent_id: "a1".into(), error: "no java".into() });
+    let first = started_workers(&sim.feed(request("j1", &ctx)))[0].clone();
+    assert_eq!(failed_jobs(&sim.feed(failed(first))), vec![("j1".into(), "no java".into())]);
+    let second = started_workers(&sim.feed(request("j2", &ctx)))[0].clone();
+    let broke = sim.feed(failed(second));
+    let message = "context fragile is broken: no java; update it to try again".to_string();
+    assert_eq!(failed_jobs(&broke), vec![("j2".into(), message.clone())]);
+    assert!(broke.contains(&Action::MarkBroken { context: "fragile".into(), error: message.clone() }));
+    let refused = sim.feed(request("j3", &ctx));
+    assert_eq!(failed_jobs(&refused), vec![("j3".into(), message)]);
+    assert!(started_workers(&refused).is_empty(), "a broken context starts nothing");
+    sim.feed(Input::Notice(Notice::ContextChanged { context: ctx.clone() }));
+    assert_eq!(started_workers(&sim.feed(request("j4", &ctx))).len(), 1, "an update clears it");
+}

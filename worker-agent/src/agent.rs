@@ -13,7 +13,7 @@ use mist_common::config::Settings;
 use mist_common::joblog::Level;
 use mist_common::model::context::ContextConfig;
 use mist_common::model::messages::{AgentCommand, ArtifactRef, Notice};
-use mist_common::model::worker::{WorkerLink, WorkerStatus};
+use mist_common::model::worker::{AgentInfo, WorkerLink, WorkerStatus};
 use mist_common::store::workers::WorkerRecord;
 use mist_common::time::now_millis;
 use serde_json::{Map, Value};
@@ -45,6 +45,9 @@ pub enum Input {
     CancelGraceOver { worker_id: String, job_id: String },
     StopGraceOver { worker_id: String },
     FlushLogs,
+    /// The dispatcher declared this agent lost (it missed its heartbeats): its jobs have
+    /// failed, so its workers must go before it registers anew.
+    Evicted,
 }
 
 /// What every task of the agent shares.
@@ -62,6 +65,8 @@ pub struct Shared {
     pub inputs: mpsc::Sender<Input>,
     /// Writes about jobs, in order per job.
     pub reports: ReportQueue,
+    /// What the agent registers as.
+    pub info: AgentInfo,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -140,6 +145,7 @@ impl Agent {
                 }
             }
             Input::FlushLogs => self.flush_logs(),
+            Input::Evicted => self.evicted().await,
         }
     }
 
@@ -386,6 +392,22 @@ impl Agent {
                 self.shared.reports.send(Report::Logs { job_id: job_id.clone(), endpoint: job.endpoint.clone(), lines });
             }
         }
+    }
+
+    async fn evicted(&mut self) {
+        let agent_id = self.shared.agent_id.clone();
+        tracing::warn!(agent.id = %agent_id, "declared lost by the dispatcher; stopping workers and registering anew");
+        for worker in self.workers.values_mut() {
+            worker.stop_reason.get_or_insert_with(|| format!("agent {agent_id} was declared lost"));
+            worker.phase = Phase::Stopping;
+            kill_group(worker.pgid);
+        }
+        let mut info = self.shared.info.clone();
+        info.start_time = now_millis();
+        if let Err(err) = self.shared.reporter.store.register_agent(&info).await {
+            tracing::error!(error = %err, "cannot register again");
+        }
+        self.notify(Notice::AgentUp { agent: info });
     }
 
     /// Stops every worker; their running jobs fail with `reason`.

@@ -80,6 +80,13 @@ pub async fn run(settings: Settings, shutdown: CancellationToken) -> anyhow::Res
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let port = listener.local_addr()?.port();
 
+    let info = AgentInfo {
+        agent_id: agent_id.clone(),
+        host: host.clone(),
+        capacity: settings.agent.max_workers,
+        spark_version,
+        start_time: mist_common::time::now_millis(),
+    };
     let (inputs, mut received) = mpsc::channel(4096);
     let shared = Arc::new(Shared {
         settings: settings.clone(),
@@ -93,21 +100,15 @@ pub async fn run(settings: Settings, shutdown: CancellationToken) -> anyhow::Res
         port,
         inputs: inputs.clone(),
         reports: ReportQueue::start(reporter.clone(), REPORT_WRITERS),
+        info: info.clone(),
     });
-    let info = AgentInfo {
-        agent_id: agent_id.clone(),
-        host,
-        capacity: settings.agent.max_workers,
-        spark_version,
-        start_time: mist_common::time::now_millis(),
-    };
     store.register_agent(&info).await?;
     reporter.notice(&Notice::AgentUp { agent: info }).await;
     tracing::info!(agent.id = %agent_id, spark_submit = %spark_submit.display(), "agent registered");
 
     let background = CancellationToken::new();
     tokio::spawn(connections::accept(listener, inputs.clone(), background.clone()));
-    tokio::spawn(heartbeat(store.clone(), agent_id.clone(), settings.agent.heartbeat_interval.as_std(), background.clone()));
+    tokio::spawn(heartbeat(store.clone(), agent_id.clone(), settings.agent.heartbeat_interval.as_std(), inputs.clone(), background.clone()));
     tokio::spawn(every(LOG_FLUSH, inputs.clone(), background.clone()));
     let consumer = channel.basic_consume(queue.into(), "mist-agent".into(), BasicConsumeOptions::default(), FieldTable::default()).await?;
     tokio::spawn(commands(consumer, inputs.clone(), background.clone()));
@@ -160,16 +161,20 @@ async fn commands(mut consumer: lapin::Consumer, inputs: mpsc::Sender<Input>, st
     }
 }
 
-async fn heartbeat(store: Store, agent_id: String, every: Option<Duration>, stop: CancellationToken) {
+async fn heartbeat(store: Store, agent_id: String, every: Option<Duration>, inputs: mpsc::Sender<Input>, stop: CancellationToken) {
     let mut interval = tokio::time::interval(every.unwrap_or(Duration::from_secs(2)));
     loop {
         tokio::select! {
             _ = stop.cancelled() => return,
-            _ = interval.tick() => {
-                if let Err(err) = store.agent_heartbeat(&agent_id).await {
-                    tracing::warn!(error = %err, "heartbeat not written");
+            _ = interval.tick() => match store.agent_heartbeat(&agent_id).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    if inputs.send(Input::Evicted).await.is_err() {
+                        return;
+                    }
                 }
-            }
+                Err(err) => tracing::warn!(error = %err, "heartbeat not written"),
+            },
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Contexts in Redis. The `default` context lives in configuration, not here.
 
-use deadpool_redis::redis::{AsyncCommands, Script};
+use deadpool_redis::redis::{self, AsyncCommands, Script};
 use std::sync::LazyLock;
 
 use super::{decode, encode, Store, StoreError};
@@ -40,15 +40,36 @@ impl Store {
         Ok(self.conn().await?.hexists(self.keys().contexts(), name).await?)
     }
 
-    /// Creates or replaces.
+    /// Creates or replaces; an update also clears a broken context, since updating it is
+    /// how a user says "try again".
     pub async fn put_context(&self, context: &ContextConfig) -> Result<(), StoreError> {
-        let _: () = self.conn().await?.hset(self.keys().contexts(), &context.name, encode(context)).await?;
+        let keys = self.keys();
+        let _: () = redis::pipe()
+            .atomic()
+            .hset(keys.contexts(), &context.name, encode(context))
+            .del(keys.context_broken(&context.name))
+            .query_async(&mut self.conn().await?)
+            .await?;
         Ok(())
     }
 
     pub async fn delete_context(&self, name: &str) -> Result<Deleted, StoreError> {
         let keys = [self.keys().endpoints(), self.keys().contexts()];
-        self.delete_unless_used(&keys, name, "defaultContext").await
+        let deleted = self.delete_unless_used(&keys, name, "defaultContext").await?;
+        if let Deleted::Yes(_) = deleted {
+            let _: () = self.conn().await?.del(self.keys().context_broken(name)).await?;
+        }
+        Ok(deleted)
+    }
+
+    /// Why the context is broken, if it is.
+    pub async fn context_broken(&self, name: &str) -> Result<Option<String>, StoreError> {
+        Ok(self.conn().await?.get(self.keys().context_broken(name)).await?)
+    }
+
+    pub async fn set_context_broken(&self, name: &str, error: &str) -> Result<(), StoreError> {
+        let _: () = self.conn().await?.set(self.keys().context_broken(name), error).await?;
+        Ok(())
     }
 
     pub(crate) async fn delete_unless_used(

@@ -20,6 +20,11 @@ impl Keys {
         format!("{}:contexts", self.namespace)
     }
 
+    /// String: why a context is broken (its last worker start error), while it is.
+    pub fn context_broken(&self, name: &str) -> String {
+        format!("{}:context:{name}:broken", self.namespace)
+    }
+
     /// Hash: endpoint name → `EndpointInfo` JSON.
     pub fn endpoints(&self) -> String {
         format!("{}:endpoints", self.namespace)

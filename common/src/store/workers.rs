@@ -18,6 +18,12 @@ pub struct WorkerRecord {
     pub init_info: ContextConfig,
 }
 
+static HEARTBEAT: std::sync::LazyLock<redis::Script> = std::sync::LazyLock::new(|| {
+    redis::Script::new(
+        "if redis.call('ZSCORE', KEYS[1], ARGV[1]) then redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1]) return 1 end return 0",
+    )
+});
+
 /// How long a stopped worker's record stays readable.
 const STOPPED_WORKER_TTL_SECS: i64 = 30 * 24 * 3600;
 
@@ -91,9 +97,21 @@ impl Store {
         Ok(())
     }
 
-    pub async fn agent_heartbeat(&self, agent_id: &str) -> Result<(), StoreError> {
-        let _: () = self.conn().await?.zadd(self.keys().agent_heartbeats(), agent_id, crate::time::now_millis()).await?;
-        Ok(())
+    /// Records that the agent is alive; `false` when it is not registered any more (the
+    /// dispatcher declared it lost): it must then stop its workers and register anew.
+    pub async fn agent_heartbeat(&self, agent_id: &str) -> Result<bool, StoreError> {
+        let registered: i64 = HEARTBEAT
+            .key(self.keys().agent_heartbeats())
+            .arg(agent_id)
+            .arg(crate::time::now_millis())
+            .invoke_async(&mut self.conn().await?)
+            .await?;
+        Ok(registered == 1)
+    }
+
+    /// Agents whose last heartbeat is older than `cutoff` (epoch ms).
+    pub async fn agents_silent_since(&self, cutoff: i64) -> Result<Vec<String>, StoreError> {
+        Ok(self.conn().await?.zrangebyscore(self.keys().agent_heartbeats(), "-inf", cutoff).await?)
     }
 
     pub async fn unregister_agent(&self, agent_id: &str) -> Result<(), StoreError> {
