@@ -50,6 +50,7 @@ pub struct DispatcherSettings {
     pub prefetch: u16,
     pub tick: MistDuration,
     pub agent_timeout: MistDuration,
+    pub lease_ttl: MistDuration,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -214,6 +215,7 @@ impl Settings {
         finite("jobs.cancel_grace", self.jobs.cancel_grace)?;
         finite("dispatcher.tick", self.dispatcher.tick)?;
         finite("dispatcher.agent_timeout", self.dispatcher.agent_timeout)?;
+        finite("dispatcher.lease_ttl", self.dispatcher.lease_ttl)?;
         finite("agent.start_timeout", self.agent.start_timeout)?;
         finite("agent.heartbeat_interval", self.agent.heartbeat_interval)?;
         if self.jobs.max_log_bytes < 1024 {

@@ -31,6 +31,8 @@ pub struct Worker {
     pub exclusive_job: Option<String>,
     /// Its context is gone: it takes no new jobs and stops once its running jobs end.
     pub retiring: bool,
+    /// When the dispatcher asked for it (or learnt of it).
+    pub created: Instant,
 }
 
 impl Worker {

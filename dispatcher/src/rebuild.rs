@@ -43,6 +43,7 @@ pub async fn rebuild(store: &Store, default: ContextConfig, model: &mut Model) -
                 idle_since: Some(now),
                 exclusive_job: None,
                 retiring: false,
+                created: now,
             },
         );
     }

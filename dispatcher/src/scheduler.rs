@@ -62,7 +62,7 @@ pub fn handle(model: &mut Model, input: Input, now: Instant) -> Vec<Action> {
         Input::Notice(notice) => on_notice(model, notice, now, &mut actions),
         Input::Tick => stop_idle_workers(model, now, &mut actions),
     }
-    schedule(model, &mut actions);
+    schedule(model, now, &mut actions);
     actions
 }
 
@@ -240,20 +240,20 @@ fn stop_idle_workers(model: &mut Model, now: Instant, actions: &mut Vec<Action>)
     }
 }
 
-fn schedule(model: &mut Model, actions: &mut Vec<Action>) {
+fn schedule(model: &mut Model, now: Instant, actions: &mut Vec<Action>) {
     let wanted = |q: &ContextQueue| {
         q.broken.is_none() && (!q.pending.is_empty() || (q.config.precreated && q.config.worker_mode == WorkerMode::Shared))
     };
     let contexts: Vec<String> = model.contexts.iter().filter(|(_, q)| wanted(q)).map(|(n, _)| n.clone()).collect();
     for context in contexts {
         match model.contexts[&context].config.worker_mode {
-            WorkerMode::Shared => schedule_shared(model, &context, actions),
-            WorkerMode::Exclusive => schedule_exclusive(model, &context, actions),
+            WorkerMode::Shared => schedule_shared(model, &context, now, actions),
+            WorkerMode::Exclusive => schedule_exclusive(model, &context, now, actions),
         }
     }
 }
 
-fn schedule_shared(model: &mut Model, context: &str, actions: &mut Vec<Action>) {
+fn schedule_shared(model: &mut Model, context: &str, now: Instant, actions: &mut Vec<Action>) {
     let config = model.contexts[context].config.clone();
     // A worker started with older settings takes no new jobs once idle; a fresh one does.
     let outdated: Vec<String> = model
@@ -270,7 +270,7 @@ fn schedule_shared(model: &mut Model, context: &str, actions: &mut Vec<Action>) 
     let serving = model.workers_of(context).find(|w| w.state != WorkerState::Stopping && !w.retiring).map(|w| (w.id.clone(), w.state));
     let (worker_id, state) = match serving {
         Some(found) => found,
-        None => match start_worker(model, context, None, actions) {
+        None => match start_worker(model, context, None, now, actions) {
             Some(started) => (started, WorkerState::Starting),
             None => return,
         },
@@ -293,7 +293,7 @@ fn schedule_shared(model: &mut Model, context: &str, actions: &mut Vec<Action>) 
     }
 }
 
-fn schedule_exclusive(model: &mut Model, context: &str, actions: &mut Vec<Action>) {
+fn schedule_exclusive(model: &mut Model, context: &str, now: Instant, actions: &mut Vec<Action>) {
     let max_jobs = model.contexts[context].config.max_jobs as usize;
     while model.workers_of(context).count() < max_jobs {
         if model.pick_agent().is_none() {
@@ -301,7 +301,7 @@ fn schedule_exclusive(model: &mut Model, context: &str, actions: &mut Vec<Action
         }
         let Some(job_id) = model.contexts.get_mut(context).and_then(|q| q.pending.pop_front()) else { return };
         let wanted = model.jobs.get(&job_id).and_then(|j| j.request.worker_id.clone());
-        if let Some(worker_id) = start_worker(model, context, wanted.as_deref(), actions) {
+        if let Some(worker_id) = start_worker(model, context, wanted.as_deref(), now, actions) {
             if let Some(worker) = model.workers.get_mut(&worker_id) {
                 worker.exclusive_job = Some(job_id);
             }
@@ -310,7 +310,7 @@ fn schedule_exclusive(model: &mut Model, context: &str, actions: &mut Vec<Action
 }
 
 /// Asks the least loaded agent for a new worker of `context`; `None` when no agent has room.
-fn start_worker(model: &mut Model, context: &str, requested: Option<&str>, actions: &mut Vec<Action>) -> Option<String> {
+fn start_worker(model: &mut Model, context: &str, requested: Option<&str>, now: Instant, actions: &mut Vec<Action>) -> Option<String> {
     let agent_id = model.pick_agent()?;
     let config = model.contexts[context].config.clone();
     let worker_id = model.new_worker_id(context, requested);
@@ -326,6 +326,7 @@ fn start_worker(model: &mut Model, context: &str, requested: Option<&str>, actio
             idle_since: None,
             exclusive_job: None,
             retiring: false,
+            created: now,
         },
     );
     actions.push(Action::Send { agent_id, command: AgentCommand::StartWorker { worker_id: worker_id.clone(), context: config } });

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod cluster;
+pub mod faults;
 pub mod http;
 pub mod jobs;
 

@@ -99,6 +99,11 @@ impl Keys {
         format!("{}:agents:heartbeat", self.namespace)
     }
 
+    /// String: the instance id of the active dispatcher, with a time to live.
+    pub fn dispatcher_lease(&self) -> String {
+        format!("{}:dispatcher:lease", self.namespace)
+    }
+
     /// Every key of this namespace, for tests that clean up after themselves.
     pub fn pattern_all(&self) -> String {
         format!("{}:*", self.namespace)

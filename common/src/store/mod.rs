@@ -6,6 +6,7 @@ pub mod contexts;
 pub mod endpoints;
 pub mod jobs;
 pub mod keys;
+pub mod lease;
 pub mod retention;
 pub mod workers;
 

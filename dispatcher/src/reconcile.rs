@@ -1,0 +1,92 @@
+//! Checking the model against Redis every few seconds, so no lost message — a request
+//! that never reached the broker, an end event or a notice dropped while RabbitMQ was
+//! away — can leave a job waiting or a slot taken forever. What it finds goes to the
+//! scheduler as ordinary inputs; seeing something twice is harmless there.
+
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
+
+use mist_common::model::job::JobStatus;
+use mist_common::model::messages::Notice;
+use mist_common::store::Store;
+use tokio::sync::mpsc;
+
+use crate::model::Model;
+use crate::scheduler::Input;
+
+/// How old a queued job, or a worker Redis does not know, must be before it is acted on:
+/// younger ones may simply be on their way.
+const SETTLE: Duration = Duration::from_secs(30);
+
+/// What the model believes, taken in the control loop for a check outside it.
+pub struct Snapshot {
+    jobs: HashSet<String>,
+    /// Jobs sent to a worker.
+    assigned: Vec<String>,
+    /// Worker id → agent id, of workers old enough to be in Redis.
+    settled_workers: HashMap<String, String>,
+    agents: HashSet<String>,
+}
+
+impl Snapshot {
+    pub fn of(model: &Model) -> Self {
+        let now = Instant::now();
+        Self {
+            jobs: model.jobs.keys().cloned().collect(),
+            assigned: model.jobs.iter().filter(|(_, j)| j.worker.is_some()).map(|(id, _)| id.clone()).collect(),
+            settled_workers: model
+                .workers
+                .values()
+                .filter(|w| now.saturating_duration_since(w.created) > SETTLE)
+                .map(|w| (w.id.clone(), w.agent_id.clone()))
+                .collect(),
+            agents: model.agents.keys().cloned().collect(),
+        }
+    }
+}
+
+pub async fn reconcile(store: Store, snapshot: Snapshot, inputs: mpsc::Sender<Input>) {
+    if let Err(err) = check(&store, snapshot, &inputs).await {
+        tracing::warn!(error = %err, "cannot check the model against Redis");
+    }
+}
+
+async fn check(store: &Store, snapshot: Snapshot, inputs: &mpsc::Sender<Input>) -> anyhow::Result<()> {
+    let mut found = Vec::new();
+    // Agents registered while their notice was lost.
+    for agent in store.list_agents().await? {
+        if !snapshot.agents.contains(&agent.agent_id) {
+            found.push(Input::Notice(Notice::AgentUp { agent }));
+        }
+    }
+    // Jobs that ended while their end event was lost.
+    for id in &snapshot.assigned {
+        if store.get_job(id).await?.is_none_or(|job| job.status.is_done()) {
+            found.push(Input::JobEnded { job_id: id.clone() });
+        }
+    }
+    // Workers that are gone from Redis: stopped while their notice was lost, or never
+    // started because the command was lost.
+    let live: HashSet<String> = store.list_workers().await?.into_iter().map(|w| w.link.name).collect();
+    for (worker_id, agent_id) in snapshot.settled_workers {
+        if !live.contains(&worker_id) {
+            found.push(Input::Notice(Notice::WorkerStopped { worker_id, agent_id, error: None }));
+        }
+    }
+    // Queued jobs whose request never reached the broker (an API killed in between).
+    let cutoff = mist_common::time::now_millis() - SETTLE.as_millis() as i64;
+    for id in store.job_ids_in_status_before(JobStatus::Queued, cutoff).await? {
+        if !snapshot.jobs.contains(&id) {
+            if let Some(request) = store.get_job_request(&id).await? {
+                tracing::warn!(job.id = %id, "adopting a queued job whose request never arrived");
+                found.push(Input::Request(request));
+            }
+        }
+    }
+    for input in found {
+        if inputs.send(input).await.is_err() {
+            break;
+        }
+    }
+    Ok(())
+}
