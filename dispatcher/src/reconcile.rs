@@ -8,10 +8,11 @@ use std::time::{Duration, Instant};
 
 use mist_common::model::job::JobStatus;
 use mist_common::model::messages::Notice;
+use mist_common::model::worker::WorkerStatus;
 use mist_common::store::Store;
 use tokio::sync::mpsc;
 
-use crate::model::Model;
+use crate::model::{Model, WorkerState};
 use crate::scheduler::Input;
 
 /// How old a queued job, or a worker Redis does not know, must be before it is acted on:
@@ -26,6 +27,8 @@ pub struct Snapshot {
     /// Worker id → agent id, of workers old enough to be in Redis.
     settled_workers: HashMap<String, String>,
     agents: HashSet<String>,
+    /// Workers the model still waits for.
+    starting: HashSet<String>,
 }
 
 impl Snapshot {
@@ -41,6 +44,7 @@ impl Snapshot {
                 .map(|w| (w.id.clone(), w.agent_id.clone()))
                 .collect(),
             agents: model.agents.keys().cloned().collect(),
+            starting: model.workers.values().filter(|w| w.state == WorkerState::Starting).map(|w| w.id.clone()).collect(),
         }
     }
 }
@@ -67,7 +71,12 @@ async fn check(store: &Store, snapshot: Snapshot, inputs: &mpsc::Sender<Input>) 
     }
     // Workers that are gone from Redis: stopped while their notice was lost, or never
     // started because the command was lost.
-    let live: HashSet<String> = store.list_workers().await?.into_iter().map(|w| w.link.name).collect();
+    let records = store.list_workers().await?;
+    // Workers that came up while their notice was lost.
+    for record in records.iter().filter(|r| r.link.status == WorkerStatus::Ready && snapshot.starting.contains(&r.link.name)) {
+        found.push(Input::Notice(Notice::WorkerReady { worker_id: record.link.name.clone(), agent_id: record.link.agent_id.clone() }));
+    }
+    let live: HashSet<String> = records.into_iter().map(|w| w.link.name).collect();
     for (worker_id, agent_id) in snapshot.settled_workers {
         if !live.contains(&worker_id) {
             found.push(Input::Notice(Notice::WorkerStopped { worker_id, agent_id, error: None }));

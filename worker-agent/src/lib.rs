@@ -5,6 +5,7 @@
 pub mod agent;
 pub mod artifacts;
 pub mod connections;
+pub mod link;
 pub mod process;
 pub mod protocol;
 pub mod report;
@@ -14,14 +15,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use futures_util::StreamExt;
-use lapin::options::{BasicAckOptions, BasicConsumeOptions, QueueBindOptions, QueueDeclareOptions};
-use lapin::types::FieldTable;
-use mist_common::amqp::declare::declare_shared;
-use mist_common::amqp::publish::Publisher;
+use mist_common::amqp::publish::PublisherSlot;
 use mist_common::amqp::topology::Topology;
 use mist_common::config::Settings;
-use mist_common::model::messages::{AgentCommand, Notice};
+use mist_common::model::messages::Notice;
 use mist_common::model::worker::AgentInfo;
 use mist_common::store::Store;
 use tokio::sync::mpsc;
@@ -48,26 +45,13 @@ pub async fn run(settings: Settings, shutdown: CancellationToken) -> anyhow::Res
 
     let store = Store::new(&settings.redis, &settings.namespace)?;
     store.ping().await.context("Redis (redis.url)")?;
-    let connection = mist_common::amqp::connect(&settings.amqp.url, &format!("mist-agent {agent_id}"))
-        .await
-        .context("RabbitMQ (amqp.url)")?;
     let topology = Topology::new(&settings.namespace);
-    let channel = connection.create_channel().await?;
-    declare_shared(&channel, &topology, settings.amqp.expire_unused.as_std()).await?;
-    let queue = topology.agent_queue(&agent_id);
-    let own = QueueDeclareOptions { exclusive: true, auto_delete: true, ..Default::default() };
-    channel.queue_declare(queue.clone().into(), own, FieldTable::default()).await?;
-    channel
-        .queue_bind(
-            queue.clone().into(),
-            topology.control_exchange().into(),
-            topology.agent_routing_key(&agent_id).into(),
-            QueueBindOptions::default(),
-            FieldTable::default(),
-        )
-        .await?;
-    let publisher = Publisher::new(connection.create_channel().await?).await?;
-    let reporter = Reporter { store: store.clone(), publisher, topology: topology.clone(), max_log_bytes: settings.jobs.max_log_bytes };
+    let reporter = Reporter {
+        store: store.clone(),
+        publisher: PublisherSlot::default(),
+        topology: topology.clone(),
+        max_log_bytes: settings.jobs.max_log_bytes,
+    };
 
     let work_dir = settings.agent.work_dir.clone();
     std::fs::create_dir_all(&work_dir).with_context(|| format!("agent.work_dir {}", work_dir.display()))?;
@@ -103,15 +87,13 @@ pub async fn run(settings: Settings, shutdown: CancellationToken) -> anyhow::Res
         info: info.clone(),
     });
     store.register_agent(&info).await?;
-    reporter.notice(&Notice::AgentUp { agent: info }).await;
     tracing::info!(agent.id = %agent_id, spark_submit = %spark_submit.display(), "agent registered");
 
     let background = CancellationToken::new();
     tokio::spawn(connections::accept(listener, inputs.clone(), background.clone()));
     tokio::spawn(heartbeat(store.clone(), agent_id.clone(), settings.agent.heartbeat_interval.as_std(), inputs.clone(), background.clone()));
     tokio::spawn(every(LOG_FLUSH, inputs.clone(), background.clone()));
-    let consumer = channel.basic_consume(queue.into(), "mist-agent".into(), BasicConsumeOptions::default(), FieldTable::default()).await?;
-    tokio::spawn(commands(consumer, inputs.clone(), background.clone()));
+    let link = tokio::spawn(link::stay_connected(settings.clone(), reporter.clone(), info, inputs.clone(), background.clone()));
 
     let mut agent = Agent::new(shared);
     loop {
@@ -135,30 +117,8 @@ pub async fn run(settings: Settings, shutdown: CancellationToken) -> anyhow::Res
     agent.kill_all();
     store.unregister_agent(&agent_id).await.ok();
     reporter.notice(&Notice::AgentDown { agent_id }).await;
-    connection.close(200, "shutdown".into()).await.ok();
+    let _ = link.await;
     Ok(())
-}
-
-async fn commands(mut consumer: lapin::Consumer, inputs: mpsc::Sender<Input>, stop: CancellationToken) {
-    loop {
-        let delivery = tokio::select! {
-            _ = stop.cancelled() => return,
-            next = consumer.next() => match next {
-                Some(Ok(delivery)) => delivery,
-                Some(Err(err)) => { tracing::error!(error = %err, "command consumer failed"); return; }
-                None => return,
-            },
-        };
-        match serde_json::from_slice::<AgentCommand>(&delivery.data) {
-            Ok(command) => {
-                if inputs.send(Input::Command(command)).await.is_err() {
-                    return;
-                }
-            }
-            Err(err) => tracing::warn!(error = %err, "unreadable command dropped"),
-        }
-        let _ = delivery.ack(BasicAckOptions::default()).await;
-    }
 }
 
 async fn heartbeat(store: Store, agent_id: String, every: Option<Duration>, inputs: mpsc::Sender<Input>, stop: CancellationToken) {

@@ -1,7 +1,7 @@
 //! Reporting what happens on this host: job status changes and logs into Redis (the
 //! truth), job events on the events exchange, and notices to the dispatcher.
 
-use mist_common::amqp::publish::Publisher;
+use mist_common::amqp::publish::PublisherSlot;
 use mist_common::amqp::topology::Topology;
 use mist_common::joblog::{line, Level};
 use mist_common::model::job::JobStatus;
@@ -22,24 +22,33 @@ pub enum Ending {
 #[derive(Clone)]
 pub struct Reporter {
     pub store: Store,
-    pub publisher: Publisher,
+    /// Swapped by the connection keeper (`link`) as RabbitMQ comes and goes.
+    pub publisher: PublisherSlot,
     pub topology: Topology,
     pub max_log_bytes: u64,
 }
 
 impl Reporter {
     pub async fn notice(&self, notice: &Notice) {
-        let result = self
-            .publisher
-            .publish_confirmed(&self.topology.control_exchange(), self.topology.dispatcher_routing_key(), notice)
-            .await;
+        let result = match self.publisher.get() {
+            Ok(publisher) => {
+                publisher.publish_confirmed(&self.topology.control_exchange(), self.topology.dispatcher_routing_key(), notice).await
+            }
+            Err(away) => Err(away),
+        };
         if let Err(err) = result {
             tracing::error!(error = %err, ?notice, "cannot tell the dispatcher");
         }
     }
 
     async fn event(&self, event: &JobEvent) {
-        if let Err(err) = self.publisher.publish(&self.topology.events_exchange(), &event.routing_key(), event).await {
+        let published = match self.publisher.get() {
+            Ok(publisher) => publisher.publish(&self.topology.events_exchange(), &event.routing_key(), event).await,
+            Err(away) => Err(away),
+        };
+        // A lost event costs only timeliness: Redis has the truth, and the dispatcher
+        // checks its model against it.
+        if let Err(err) = published {
             tracing::warn!(job.id = %event.id, error = %err, "cannot publish a job event");
         }
     }

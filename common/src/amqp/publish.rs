@@ -15,6 +15,8 @@ pub enum PublishError {
     Broker(#[from] lapin::Error),
     #[error("RabbitMQ did not confirm the message (nacked)")]
     Nacked,
+    #[error("RabbitMQ is away; reconnecting")]
+    Away,
 }
 
 /// A channel in confirm mode.
@@ -80,5 +82,20 @@ impl Publisher {
             )
             .await?;
         Ok(())
+    }
+}
+
+/// The current publisher of a process that reconnects: swapped in by its connection
+/// keeper, absent while the broker is away (publishing then fails at once).
+#[derive(Clone, Default)]
+pub struct PublisherSlot(std::sync::Arc<std::sync::RwLock<Option<Publisher>>>);
+
+impl PublisherSlot {
+    pub fn set(&self, publisher: Option<Publisher>) {
+        *self.0.write().unwrap_or_else(|p| p.into_inner()) = publisher;
+    }
+
+    pub fn get(&self) -> Result<Publisher, PublishError> {
+        self.0.read().unwrap_or_else(|p| p.into_inner()).clone().ok_or(PublishError::Away)
     }
 }

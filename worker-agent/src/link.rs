@@ -1,0 +1,88 @@
+//! Keeping the agent connected to RabbitMQ. It connects (with backoff), declares the
+//! topology and its own command queue, announces the agent, and forwards commands to the
+//! agent's loop until the connection drops; then it starts over. Workers keep running all
+//! the while: what they report goes to Redis, and the dispatcher reconciles with Redis.
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use lapin::options::{BasicAckOptions, BasicConsumeOptions, QueueBindOptions, QueueDeclareOptions};
+use lapin::types::FieldTable;
+use mist_common::amqp::declare::declare_shared;
+use mist_common::amqp::publish::Publisher;
+use mist_common::amqp::topology::Topology;
+use mist_common::config::Settings;
+use mist_common::model::messages::{AgentCommand, Notice};
+use mist_common::model::worker::AgentInfo;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::agent::Input;
+use crate::report::Reporter;
+
+/// Longest pause between attempts to reach RabbitMQ.
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
+pub async fn stay_connected(settings: std::sync::Arc<Settings>, reporter: Reporter, info: AgentInfo, inputs: mpsc::Sender<Input>, stop: CancellationToken) {
+    let mut backoff = Duration::from_millis(200);
+    loop {
+        let session = session(&settings, &reporter, &info, &inputs, &stop);
+        match session.await {
+            Ok(()) => return,
+            Err(err) => tracing::warn!(error = format!("{err:#}"), "RabbitMQ connection lost; reconnecting"),
+        }
+        reporter.publisher.set(None);
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = tokio::time::sleep(backoff) => {}
+        }
+        backoff = (backoff * 2).min(MAX_BACKOFF);
+    }
+}
+
+/// One connection's life: `Ok` when stopped, `Err` when the connection failed.
+async fn session(settings: &Settings, reporter: &Reporter, info: &AgentInfo, inputs: &mpsc::Sender<Input>, stop: &CancellationToken) -> anyhow::Result<()> {
+    let agent_id = &info.agent_id;
+    let connection = mist_common::amqp::connect(&settings.amqp.url, &format!("mist-agent {agent_id}")).await?;
+    let topology: &Topology = &reporter.topology;
+    let channel = connection.create_channel().await?;
+    declare_shared(&channel, topology, settings.amqp.expire_unused.as_std()).await?;
+    let queue = topology.agent_queue(agent_id);
+    let own = QueueDeclareOptions { exclusive: true, auto_delete: true, ..Default::default() };
+    channel.queue_declare(queue.clone().into(), own, FieldTable::default()).await?;
+    channel
+        .queue_bind(
+            queue.clone().into(),
+            topology.control_exchange().into(),
+            topology.agent_routing_key(agent_id).into(),
+            QueueBindOptions::default(),
+            FieldTable::default(),
+        )
+        .await?;
+    reporter.publisher.set(Some(Publisher::new(connection.create_channel().await?).await?));
+    reporter.notice(&Notice::AgentUp { agent: info.clone() }).await;
+    tracing::info!(agent.id = %agent_id, "connected to RabbitMQ; taking commands");
+    let mut consumer = channel.basic_consume(queue.into(), "mist-agent".into(), BasicConsumeOptions::default(), FieldTable::default()).await?;
+    loop {
+        let delivery = tokio::select! {
+            _ = stop.cancelled() => {
+                connection.close(200, "stopping".into()).await.ok();
+                return Ok(());
+            }
+            next = consumer.next() => match next {
+                Some(Ok(delivery)) => delivery,
+                Some(Err(err)) => anyhow::bail!("command consumer failed: {err}"),
+                None => anyhow::bail!("command consumer ended"),
+            },
+        };
+        match serde_json::from_slice::<AgentCommand>(&delivery.data) {
+            Ok(command) => {
+                if inputs.send(Input::Command(command)).await.is_err() {
+                    return Ok(());
+                }
+            }
+            Err(err) => tracing::warn!(error = %err, "unreadable command dropped"),
+        }
+        let _ = delivery.ack(BasicAckOptions::default()).await;
+    }
+}
