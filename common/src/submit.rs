@@ -22,6 +22,9 @@ pub struct Submission {
     pub worker_id: Option<String>,
     pub external_id: Option<String>,
     pub source: Source,
+    /// `startTimeout` and `performTimeout`.
+    pub start_timeout: Option<std::time::Duration>,
+    pub perform_timeout: Option<std::time::Duration>,
     /// A job id chosen by the caller (an AMQP message id), so a redelivered request makes
     /// the same job; otherwise a new one.
     pub job_id: Option<String>,
@@ -113,6 +116,8 @@ pub async fn prepare(store: &Store, settings: &Settings, submission: Submission)
         arguments,
         worker_id: submission.worker_id,
         create_time,
+        start_timeout_ms: submission.start_timeout.map(|d| d.as_millis() as u64),
+        perform_timeout_ms: submission.perform_timeout.map(|d| d.as_millis() as u64),
     };
     Ok(Prepared { details, request })
 }

@@ -102,6 +102,8 @@ impl Intake {
             worker_id: settings.worker_id,
             external_id: run.external_id,
             source: Source::Amqp,
+            start_timeout: None,
+            perform_timeout: None,
             job_id,
         };
         let prepared = match prepare(&self.store, &self.settings, submission).await {

@@ -8,6 +8,7 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
+use mist_common::duration::MistDuration;
 use mist_common::model::context::WorkerMode;
 use mist_common::model::messages::{AgentCommand, JobRequest, Notice};
 
@@ -60,7 +61,10 @@ pub fn handle(model: &mut Model, input: Input, now: Instant) -> Vec<Action> {
             actions.push(Action::EvictAgent { agent_id });
         }
         Input::Notice(notice) => on_notice(model, notice, now, &mut actions),
-        Input::Tick => stop_idle_workers(model, now, &mut actions),
+        Input::Tick => {
+            stop_idle_workers(model, now, &mut actions);
+            fail_late_starts(model, &mut actions);
+        }
     }
     schedule(model, now, &mut actions);
     actions
@@ -350,8 +354,32 @@ fn run(model: &mut Model, job_id: &str, worker_id: &str, actions: &mut Vec<Actio
             artifact: request.artifact.clone(),
             class_name: request.class_name.clone(),
             arguments: request.arguments.clone(),
+            perform_timeout_ms: request.perform_timeout_ms,
         },
     });
+}
+
+/// Waiting jobs past their `startTimeout` fail, naming the limit.
+fn fail_late_starts(model: &mut Model, actions: &mut Vec<Action>) {
+    let now = mist_common::time::now_millis();
+    let late: Vec<(String, u64)> = model
+        .jobs
+        .iter()
+        .filter(|(_, job)| job.worker.is_none())
+        .filter_map(|(id, job)| {
+            let limit = job.request.start_timeout_ms?;
+            (now - job.request.create_time >= limit as i64).then(|| (id.clone(), limit))
+        })
+        .collect();
+    for (job_id, limit) in late {
+        let Some(job) = model.jobs.remove(&job_id) else { continue };
+        if let Some(queue) = model.contexts.get_mut(&job.request.context.name) {
+            queue.pending.retain(|id| *id != job_id);
+        }
+        let limit = MistDuration::Finite(std::time::Duration::from_millis(limit));
+        let error = format!("the job did not start within {limit} (startTimeout)");
+        actions.push(Action::FailJob { job_id, endpoint: job.request.endpoint, error });
+    }
 }
 
 fn stop(worker: &Worker, reason: &str) -> Action {

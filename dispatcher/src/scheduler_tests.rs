@@ -34,6 +34,8 @@ fn request(id: &str, ctx: &ContextConfig) -> Input {
         arguments: Default::default(),
         worker_id: None,
         create_time: 0,
+        start_timeout_ms: None,
+        perform_timeout_ms: None,
     })
 }
 

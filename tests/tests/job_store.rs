@@ -45,6 +45,8 @@ impl Scratch {
             arguments: Default::default(),
             worker_id: None,
             create_time: time,
+            start_timeout_ms: None,
+            perform_timeout_ms: None,
         };
         self.store.create_job(&details, &request, "INFO created\n").await.expect("create");
     }

@@ -392,3 +392,30 @@ mod amqp {
         assert_eq!(letter["request"]["endpointId"], "no-such-endpoint");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_job_over_its_perform_timeout_fails_naming_the_limit_and_its_spark_work_stops() {
+    let api = mist().await;
+    api.endpoint("timeout-spark-nap", "e2e_jobs.py", "spark_nap", "shared").await;
+    let answer = api.post("/endpoints/timeout-spark-nap/jobs?performTimeout=2s", r#"{"seconds": 120.0}"#).await.ok_json();
+    let job = api.wait_done(answer["id"].as_str().unwrap_or_default()).await;
+    assert_eq!(job["status"], "failed");
+    assert!(job["jobResult"].as_str().unwrap_or_default().contains("longer than 2s (performTimeout)"), "{job}");
+    assert!(millis(&job, "endTime") - millis(&job, "startTime") < 60_000, "stopped long before its 120 s: {job}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_job_that_cannot_start_within_its_start_timeout_fails_naming_the_limit() {
+    let api = mist().await;
+    api.context("late-start", 1, "shared").await;
+    api.endpoint("late-start-nap", "e2e_jobs.py", "nap", "late-start").await;
+    let busy = api.submit("late-start-nap", json!({"seconds": 4.0})).await;
+    api.wait_status(&busy, &["started"]).await;
+    let answer = api.post("/endpoints/late-start-nap/jobs?startTimeout=1s", r#"{"seconds": 0.1}"#).await.ok_json();
+    let late = api.wait_done(answer["id"].as_str().unwrap_or_default()).await;
+    assert_eq!(late["status"], "failed");
+    assert!(late["jobResult"].as_str().unwrap_or_default().contains("did not start within 1s (startTimeout)"), "{late}");
+    assert!(late.get("startTime").is_none());
+    assert_eq!(api.wait_done(&busy).await["status"], "finished");
+    assert!(api.post("/endpoints/late-start-nap/jobs?startTimeout=soon", "{}").await.error_with(400).contains("startTimeout"));
+}

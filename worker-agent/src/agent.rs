@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mist_common::config::Settings;
+use mist_common::duration::MistDuration;
 use mist_common::joblog::Level;
 use mist_common::model::context::ContextConfig;
 use mist_common::model::messages::{AgentCommand, ArtifactRef, Notice};
@@ -30,6 +31,16 @@ const STOP_GRACE: Duration = Duration::from_secs(15);
 /// Output lines quoted when a worker fails.
 const QUOTED_LINES: usize = 12;
 
+/// A job as the dispatcher sends it.
+struct JobToRun {
+    job_id: String,
+    endpoint: String,
+    artifact: ArtifactRef,
+    class_name: String,
+    arguments: Map<String, Value>,
+    perform_timeout: Option<Duration>,
+}
+
 /// Everything the loop hears about.
 #[derive(Debug)]
 pub enum Input {
@@ -43,6 +54,8 @@ pub enum Input {
     JobRefused { worker_id: String, job_id: String },
     StartTimedOut { worker_id: String },
     CancelGraceOver { worker_id: String, job_id: String },
+    /// The job's `performTimeout` is over.
+    PerformTimeout { worker_id: String, job_id: String, limit: Duration },
     StopGraceOver { worker_id: String },
     FlushLogs,
     /// The dispatcher declared this agent lost (it missed its heartbeats): its jobs have
@@ -79,6 +92,9 @@ enum Phase {
 struct RunningJob {
     endpoint: String,
     logs: Vec<(Level, i64, String)>,
+    /// How the job ends whatever the worker says, once decided here (timed out, or its
+    /// worker killed for ignoring a cancel).
+    verdict: Option<Ending>,
 }
 
 struct WorkerHandle {
@@ -90,8 +106,6 @@ struct WorkerHandle {
     jobs: HashMap<String, RunningJob>,
     /// Why it is being stopped: what jobs still running on it fail with.
     stop_reason: Option<String>,
-    /// Jobs whose end was decided before the worker was killed.
-    settled: HashMap<String, Ending>,
     start_timed_out: bool,
 }
 
@@ -138,6 +152,7 @@ impl Agent {
                 }
             }
             Input::CancelGraceOver { worker_id, job_id } => self.cancel_grace_over(&worker_id, &job_id),
+            Input::PerformTimeout { worker_id, job_id, limit } => self.perform_timeout(&worker_id, &job_id, limit),
             Input::StopGraceOver { worker_id } => {
                 if let Some(worker) = self.workers.get(&worker_id) {
                     tracing::warn!(worker.id = %worker_id, "worker did not stop in time; killing it");
@@ -152,17 +167,11 @@ impl Agent {
     async fn command(&mut self, command: AgentCommand) {
         match command {
             AgentCommand::StartWorker { worker_id, context } => self.start_worker(worker_id, context).await,
-            AgentCommand::RunJob { job_id, worker_id, endpoint, artifact, class_name, arguments } => {
-                self.run_job(job_id, worker_id, endpoint, artifact, class_name, arguments)
+            AgentCommand::RunJob { job_id, worker_id, endpoint, artifact, class_name, arguments, perform_timeout_ms } => {
+                let job = JobToRun { job_id, endpoint, artifact, class_name, arguments, perform_timeout: perform_timeout_ms.map(Duration::from_millis) };
+                self.run_job(worker_id, job)
             }
-            AgentCommand::CancelJob { job_id, worker_id } => {
-                let Some(worker) = self.workers.get(&worker_id) else { return };
-                if worker.jobs.contains_key(&job_id) {
-                    worker.send(&ToWorker::Cancel { job_id: job_id.clone() });
-                    let grace = self.shared.settings.jobs.cancel_grace.as_std().unwrap_or(Duration::from_secs(30));
-                    self.after(grace, Input::CancelGraceOver { worker_id, job_id });
-                }
-            }
+            AgentCommand::CancelJob { job_id, worker_id } => self.cancel(&worker_id, &job_id),
             AgentCommand::StopWorker { worker_id, reason } => self.stop_worker(&worker_id, reason).await,
         }
     }
@@ -207,7 +216,6 @@ impl Agent {
                 to_worker: None,
                 jobs: HashMap::new(),
                 stop_reason: None,
-                settled: HashMap::new(),
                 start_timed_out: false,
             },
         );
@@ -234,14 +242,15 @@ impl Agent {
         self.notify(Notice::WorkerReady { worker_id: worker_id.to_string(), agent_id: self.shared.agent_id.clone() });
     }
 
-    fn run_job(&mut self, job_id: String, worker_id: String, endpoint: String, artifact: ArtifactRef, class_name: String, arguments: Map<String, Value>) {
+    fn run_job(&mut self, worker_id: String, job: JobToRun) {
         let shared = self.shared.clone();
+        let JobToRun { job_id, endpoint, artifact, class_name, arguments, perform_timeout } = job;
         let Some(worker) = self.workers.get_mut(&worker_id).filter(|w| w.phase == Phase::Ready) else {
             let error = format!("worker {worker_id} is not running on agent {}", shared.agent_id);
             shared.reports.send(Report::End { job_id, endpoint, worker_id, lines: Vec::new(), ending: Ending::Failed(error) });
             return;
         };
-        worker.jobs.insert(job_id.clone(), RunningJob { endpoint: endpoint.clone(), logs: Vec::new() });
+        worker.jobs.insert(job_id.clone(), RunningJob { endpoint: endpoint.clone(), logs: Vec::new(), verdict: None });
         let to_worker = worker.to_worker.clone();
         tokio::spawn(async move {
             let path = match shared.artifacts.path(&artifact).await {
@@ -256,11 +265,36 @@ impl Agent {
                 let _ = shared.inputs.send(Input::JobRefused { worker_id, job_id }).await;
                 return;
             }
-            let run = ToWorker::Run { job_id, file_path: path.to_string_lossy().into_owned(), class_name, arguments };
+            let run = ToWorker::Run { job_id: job_id.clone(), file_path: path.to_string_lossy().into_owned(), class_name, arguments };
             if let Some(to_worker) = to_worker {
                 let _ = to_worker.send(run.to_line());
             }
+            if let Some(limit) = perform_timeout {
+                tokio::time::sleep(limit).await;
+                let _ = shared.inputs.send(Input::PerformTimeout { worker_id, job_id, limit }).await;
+            }
         });
+    }
+
+    /// Cancels the job's Spark work; a job still running after the grace period gets its
+    /// worker killed.
+    fn cancel(&mut self, worker_id: &str, job_id: &str) {
+        let Some(worker) = self.workers.get(worker_id) else { return };
+        if worker.jobs.contains_key(job_id) {
+            worker.send(&ToWorker::Cancel { job_id: job_id.to_string() });
+            let grace = self.shared.settings.jobs.cancel_grace.as_std().unwrap_or(Duration::from_secs(30));
+            self.after(grace, Input::CancelGraceOver { worker_id: worker_id.to_string(), job_id: job_id.to_string() });
+        }
+    }
+
+    fn perform_timeout(&mut self, worker_id: &str, job_id: &str, limit: Duration) {
+        let Some(job) = self.workers.get_mut(worker_id).and_then(|w| w.jobs.get_mut(job_id)) else { return };
+        let limit = MistDuration::Finite(limit);
+        tracing::info!(job.id = %job_id, %limit, "job over its performTimeout; cancelling it");
+        job.verdict.get_or_insert(Ending::Failed(format!(
+            "the job ran longer than {limit} (performTimeout); its Spark work was cancelled"
+        )));
+        self.cancel(worker_id, job_id);
     }
 
     fn from_worker(&mut self, worker_id: &str, message: FromWorker) {
@@ -286,7 +320,8 @@ impl Agent {
             FromWorker::Failed { job_id, error, .. } => (job_id, Ending::Failed(error)),
             FromWorker::Canceled { job_id, .. } => (job_id, Ending::Canceled("its Spark work was stopped".into())),
         };
-        if let Some(job) = worker.jobs.remove(&job_id) {
+        if let Some(mut job) = worker.jobs.remove(&job_id) {
+            let ending = job.verdict.take().unwrap_or(ending);
             self.report_end(worker_id, job_id, job, ending);
         }
     }
@@ -331,8 +366,8 @@ impl Agent {
         } else {
             tracing::info!(worker.id = %worker_id, "worker stopped");
         }
-        for (job_id, job) in std::mem::take(&mut worker.jobs) {
-            let ending = worker.settled.remove(&job_id).unwrap_or_else(|| Ending::Failed(reason.clone()));
+        for (job_id, mut job) in std::mem::take(&mut worker.jobs) {
+            let ending = job.verdict.take().unwrap_or_else(|| Ending::Failed(reason.clone()));
             self.report_end(worker_id, job_id, job, ending);
         }
         self.stopped(&worker.record).await;
@@ -370,14 +405,11 @@ impl Agent {
     fn cancel_grace_over(&mut self, worker_id: &str, job_id: &str) {
         let grace = self.shared.settings.jobs.cancel_grace;
         let Some(worker) = self.workers.get_mut(worker_id) else { return };
-        if !worker.jobs.contains_key(job_id) {
-            return;
-        }
+        let Some(job) = worker.jobs.get_mut(job_id) else { return };
         tracing::warn!(worker.id = %worker_id, job.id = %job_id, "job ignored its cancel; killing its worker");
-        worker.settled.insert(
-            job_id.to_string(),
-            Ending::Canceled(format!("it did not stop within {grace} of its cancel (jobs.cancel_grace), so worker {worker_id} was killed")),
-        );
+        job.verdict.get_or_insert_with(|| {
+            Ending::Canceled(format!("it did not stop within {grace} of its cancel (jobs.cancel_grace), so worker {worker_id} was killed"))
+        });
         worker.stop_reason.get_or_insert_with(|| {
             format!("worker {worker_id} was restarted to stop job {job_id}, which did not stop within {grace} of its cancel")
         });

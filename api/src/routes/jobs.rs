@@ -85,7 +85,9 @@ async fn cancel_job(State(state): State<AppState>, Path(id): Path<String>) -> Re
         ("context" = Option<String>, Query, description = "run in this context instead of the endpoint's default"),
         ("workerId" = Option<String>, Query), ("externalId" = Option<String>, Query),
         ("force" = Option<bool>, Query, description = "wait for the result"),
-        ("timeout" = Option<String>, Query, description = "how long force=true waits, default jobs.default_wait")),
+        ("timeout" = Option<String>, Query, description = "how long force=true waits, default jobs.default_wait"),
+        ("startTimeout" = Option<String>, Query, description = "fail the job if it has not started this long after it was created"),
+        ("performTimeout" = Option<String>, Query, description = "fail the job, stopping its Spark work, if it runs longer than this")),
     request_body(content = Object, description = "the function's arguments"),
     responses((status = 200, description = "{\"id\"}, or with force=true {\"success\",\"payload\",\"errors\"}"),
         (status = 400, description = "arguments do not fit"), (status = 404, description = "no such endpoint"),
@@ -97,7 +99,15 @@ async fn run_endpoint(State(state): State<AppState>, Path(id): Path<String>, que
         None => state.settings.jobs.default_wait,
         Some(v) => v.parse::<MistDuration>().map_err(|e| ApiError::BadRequest(format!("timeout: {e}")))?,
     };
+    let limit = |name: &str| -> Result<Option<Duration>, ApiError> {
+        match query.one(name) {
+            None => Ok(None),
+            Some(v) => v.parse::<MistDuration>().map(|d| d.as_std()).map_err(|e| ApiError::BadRequest(format!("{name}: {e}"))),
+        }
+    };
     let submission = Submission {
+        start_timeout: limit("startTimeout")?,
+        perform_timeout: limit("performTimeout")?,
         endpoint: id,
         arguments: arguments_of(&body)?,
         context: query.one("context").filter(|c| !c.is_empty()).map(str::to_string),

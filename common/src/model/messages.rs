@@ -32,6 +32,12 @@ pub struct JobRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub worker_id: Option<String>,
     pub create_time: i64,
+    /// How long it may wait to start, from `create_time` (`startTimeout`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_timeout_ms: Option<u64>,
+    /// How long it may run, from its start (`performTimeout`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub perform_timeout_ms: Option<u64>,
 }
 
 /// A run request a program publishes straight to the broker (API.md, "Submitting over AMQP").
@@ -70,6 +76,8 @@ pub enum AgentCommand {
         artifact: ArtifactRef,
         class_name: String,
         arguments: Map<String, Value>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        perform_timeout_ms: Option<u64>,
     },
     #[serde(rename_all = "camelCase")]
     CancelJob { job_id: String, worker_id: String },
