@@ -9,7 +9,7 @@ use crate::model::context::{ContextConfig, WorkerMode};
 use crate::model::endpoint::Lang;
 use crate::model::job::{JobDetails, JobParams, JobStatus, Source};
 use crate::joblog::{line, Level};
-use crate::model::messages::{ArtifactRef, EventKind, JobEvent, JobRequest};
+use crate::model::messages::{ArtifactRef, EventKind, JobEvent, JobRequest, RetryPolicy};
 use crate::store::{Store, StoreError};
 
 /// A call to check.
@@ -106,6 +106,7 @@ pub async fn prepare(store: &Store, settings: &Settings, submission: Submission)
         status: JobStatus::Queued,
         job_result: None,
         worker_id: None,
+        attempt: 1,
     };
     let request = JobRequest {
         job_id,
@@ -116,6 +117,12 @@ pub async fn prepare(store: &Store, settings: &Settings, submission: Submission)
         arguments,
         worker_id: submission.worker_id,
         create_time,
+        attempt: 1,
+        retry: RetryPolicy {
+            retries: endpoint.retries,
+            backoff_ms: endpoint.retry_backoff.and_then(|d| d.as_std()).map(|d| d.as_millis() as u64).unwrap_or(1000),
+            on_error: endpoint.retry_on_error,
+        },
         start_timeout_ms: submission.start_timeout.map(|d| d.as_millis() as u64),
         perform_timeout_ms: submission.perform_timeout.map(|d| d.as_millis() as u64),
     };

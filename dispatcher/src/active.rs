@@ -81,7 +81,7 @@ pub async fn run(settings: &Arc<Settings>, store: &Store, instance: &str, active
     tasks.spawn(retention(store.clone(), settings.clone(), lost.clone()));
     tracing::info!(namespace = %settings.namespace, "dispatcher consuming job requests");
 
-    let effects = Effects { store: store.clone(), publisher, topology };
+    let effects = Effects { store: store.clone(), publisher, topology, inputs: inputs.clone() };
     for input in waiting {
         for action in handle(&mut model, input, Instant::now()) {
             effects.perform(action).await;

@@ -10,12 +10,20 @@ use mist_common::store::jobs::{Moved, Transition};
 use mist_common::store::{persist, Store};
 use mist_common::time::now_millis;
 
-use crate::scheduler::Action;
+use std::time::Duration;
+
+use mist_common::duration::MistDuration;
+use mist_common::model::messages::JobRequest;
+use tokio::sync::mpsc;
+
+use crate::scheduler::{Action, Input};
 
 pub struct Effects {
     pub store: Store,
     pub publisher: Publisher,
     pub topology: Topology,
+    /// Where a retried job comes back, once its backoff is over.
+    pub inputs: mpsc::Sender<Input>,
 }
 
 impl Effects {
@@ -51,6 +59,7 @@ impl Effects {
                     tracing::error!(context = %context, error = %err, "cannot record a broken context");
                 }
             }
+            Action::RetryJob { request, error } => self.retry(request, &error).await,
             Action::Assigned { job_id, endpoint, worker_id } => {
                 let mut event = JobEvent::new(EventKind::WorkerAssigned, &job_id, &endpoint);
                 event.worker_id = Some(worker_id);
@@ -75,6 +84,39 @@ impl Effects {
             }
             Ok(_) => {}
             Err(err) => tracing::error!(job.id = %job_id, error = %err, "cannot record a job's failure"),
+        }
+    }
+
+    /// Records the failed attempt and queues the job again as its next attempt; it is
+    /// scheduled once its backoff is over.
+    async fn retry(&self, request: JobRequest, error: &str) {
+        let now = now_millis();
+        let (attempt, of) = (request.attempt, request.retry.retries + 1);
+        let backoff = Duration::from_millis(request.retry.backoff_ms);
+        let line_text = format!(
+            "attempt {} failed: {error}; retrying in {} (attempt {attempt} of {of})",
+            attempt - 1,
+            MistDuration::Finite(backoff)
+        );
+        let change = Transition::to(&request.job_id, JobStatus::Queued)
+            .from(&[JobStatus::Started, JobStatus::Queued])
+            .set("attempt", attempt)
+            .set("startTime", "")
+            .set("workerId", "")
+            .set("request", serde_json::to_string(&request).unwrap_or_default())
+            .log(line(Level::Warn, now, &request.job_id, &line_text));
+        match persist("queueing a job again", || self.store.transition(&change)).await {
+            Ok(Moved::Yes(_)) => {
+                tracing::info!(job.id = %request.job_id, attempt, "job retried");
+                self.event(&JobEvent::new(EventKind::Queued, &request.job_id, &request.endpoint)).await;
+                let inputs = self.inputs.clone();
+                tokio::spawn(async move {
+                    tokio::time::sleep(backoff).await;
+                    let _ = inputs.send(Input::Request(request)).await;
+                });
+            }
+            Ok(_) => {}
+            Err(err) => tracing::error!(job.id = %request.job_id, error = %err, "cannot queue a job again"),
         }
     }
 

@@ -79,7 +79,8 @@ async fn check(store: &Store, snapshot: Snapshot, inputs: &mpsc::Sender<Input>) 
     let live: HashSet<String> = records.into_iter().map(|w| w.link.name).collect();
     for (worker_id, agent_id) in snapshot.settled_workers {
         if !live.contains(&worker_id) {
-            found.push(Input::Notice(Notice::WorkerStopped { worker_id, agent_id, error: None }));
+            let error = Some(format!("worker {worker_id} is gone"));
+            found.push(Input::Notice(Notice::WorkerStopped { worker_id, agent_id, error, lost_jobs: None }));
         }
     }
     // Queued jobs whose request never reached the broker (an API killed in between).

@@ -41,6 +41,8 @@ pub enum Action {
     EvictAgent { agent_id: String },
     /// Record that the context is broken: new jobs for it are refused until it is updated.
     MarkBroken { context: String, error: String },
+    /// Put a failed job back in the queue, as its next attempt, after its backoff.
+    RetryJob { request: JobRequest, error: String },
 }
 
 pub fn handle(model: &mut Model, input: Input, now: Instant) -> Vec<Action> {
@@ -120,7 +122,7 @@ fn on_notice(model: &mut Model, notice: Notice, now: Instant, actions: &mut Vec<
             model.agents.remove(&agent_id);
             let gone: Vec<String> = model.workers.values().filter(|w| w.agent_id == agent_id).map(|w| w.id.clone()).collect();
             for worker_id in gone {
-                forget_worker(model, &worker_id);
+                forget_worker(model, &worker_id, Some(Vec::new()), "", actions);
             }
         }
         Notice::WorkerReady { worker_id, .. } => {
@@ -161,7 +163,16 @@ fn on_notice(model: &mut Model, notice: Notice, now: Instant, actions: &mut Vec<
                 }
             }
         }
-        Notice::WorkerStopped { worker_id, .. } => forget_worker(model, &worker_id),
+        Notice::WorkerStopped { worker_id, error, lost_jobs, .. } => {
+            let reason = error.unwrap_or_else(|| format!("worker {worker_id} stopped"));
+            forget_worker(model, &worker_id, lost_jobs, &reason, actions)
+        }
+        Notice::JobFailed { job_id, error, .. } => {
+            if let Some(job) = model.jobs.get(&job_id).cloned() {
+                job_ended(model, &job_id, now, actions);
+                actions.push(retry_or_fail(job.request, error, true));
+            }
+        }
         Notice::JobRefused { job_id, .. } => job_ended(model, &job_id, now, actions),
         Notice::ContextChanged { context } => {
             let queue = model.contexts.entry(context.name.clone()).or_insert_with(|| ContextQueue::new(context.clone()));
@@ -208,7 +219,7 @@ fn workers_lost(model: &mut Model, agent_id: &str, reason: &str, actions: &mut V
         let Some(worker) = model.workers.remove(&worker_id) else { continue };
         for job_id in &worker.running {
             if let Some(job) = model.jobs.remove(job_id) {
-                actions.push(Action::FailJob { job_id: job_id.clone(), endpoint: job.request.endpoint, error: reason.to_string() });
+                actions.push(retry_or_fail(job.request, reason.to_string(), false));
             }
         }
         if let Some(job_id) = worker.exclusive_job.filter(|j| !worker.running.contains(j)) {
@@ -220,12 +231,27 @@ fn workers_lost(model: &mut Model, agent_id: &str, reason: &str, actions: &mut V
     }
 }
 
-/// A worker is gone; its agent has already ended the jobs it was running.
-fn forget_worker(model: &mut Model, worker_id: &str) {
-    if let Some(worker) = model.workers.remove(worker_id) {
-        for job_id in worker.running {
-            model.jobs.remove(&job_id);
+/// A worker is gone. Its agent has ended the jobs it was running, but for `lost` ones
+/// (`None`: all of them), which are retried or failed with `reason` here.
+fn forget_worker(model: &mut Model, worker_id: &str, lost: Option<Vec<String>>, reason: &str, actions: &mut Vec<Action>) {
+    let Some(worker) = model.workers.remove(worker_id) else { return };
+    for job_id in worker.running {
+        let Some(job) = model.jobs.remove(&job_id) else { continue };
+        if lost.as_ref().is_none_or(|lost| lost.contains(&job_id)) {
+            actions.push(retry_or_fail(job.request, reason.to_string(), false));
         }
+    }
+}
+
+/// A job failed: by the infrastructure, or by its own code (`own_code`). It is retried if
+/// its endpoint asked for it and attempts remain; otherwise it fails with `error`.
+fn retry_or_fail(request: JobRequest, error: String, own_code: bool) -> Action {
+    if request.may_retry(own_code) {
+        let mut next = request;
+        next.attempt += 1;
+        Action::RetryJob { request: next, error }
+    } else {
+        Action::FailJob { job_id: request.job_id, endpoint: request.endpoint, error }
     }
 }
 
@@ -355,6 +381,8 @@ fn run(model: &mut Model, job_id: &str, worker_id: &str, actions: &mut Vec<Actio
             class_name: request.class_name.clone(),
             arguments: request.arguments.clone(),
             perform_timeout_ms: request.perform_timeout_ms,
+            retry_on_error: request.may_retry(true),
+            attempt: request.attempt,
         },
     });
 }

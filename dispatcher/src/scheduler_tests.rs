@@ -36,6 +36,8 @@ fn request(id: &str, ctx: &ContextConfig) -> Input {
         create_time: 0,
         start_timeout_ms: None,
         perform_timeout_ms: None,
+        attempt: 1,
+        retry: Default::default(),
     })
 }
 
@@ -136,7 +138,7 @@ fn an_exclusive_context_runs_a_worker_per_job_up_to_max_jobs() {
     assert_eq!(stops(&ended), vec![workers[0].clone()], "an exclusive worker stops after its job");
     // The stopping worker still holds its slot until it is gone.
     assert!(started_workers(&ended).is_empty());
-    let gone = sim.feed(Input::Notice(Notice::WorkerStopped { worker_id: workers[0].clone(), agent_id: "a1".into(), error: None }));
+    let gone = sim.feed(Input::Notice(Notice::WorkerStopped { worker_id: workers[0].clone(), agent_id: "a1".into(), error: None, lost_jobs: Some(vec![]) }));
     assert_eq!(started_workers(&gone).len(), 1, "the third job gets a worker of its own");
 }
 
@@ -327,4 +329,63 @@ fn failed_starts_in_a_row_break_the_context_until_it_is_updated() {
     assert!(started_workers(&refused).is_empty(), "a broken context starts nothing");
     sim.feed(Input::Notice(Notice::ContextChanged { context: ctx.clone() }));
     assert_eq!(started_workers(&sim.feed(request("j4", &ctx))).len(), 1, "an update clears it");
+}
+
+fn with_retries(input: Input, retries: u32, on_error: bool) -> Input {
+    match input {
+        Input::Request(mut request) => {
+            request.retry = mist_common::model::messages::RetryPolicy { retries, backoff_ms: 10, on_error };
+            Input::Request(request)
+        }
+        other => other,
+    }
+}
+
+fn retried(actions: &[Action]) -> Vec<(String, u32)> {
+    actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::RetryJob { request, .. } => Some((request.job_id.clone(), request.attempt)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_job_lost_with_its_worker_is_retried_while_attempts_remain() {
+    let mut sim = Sim::new();
+    let ctx = context("c", WorkerMode::Shared, 2);
+    sim.feed(agent("a1", 4));
+    let worker = started_workers(&sim.feed(with_retries(request("j1", &ctx), 1, false)))[0].clone();
+    sim.feed(with_retries(request("j2", &ctx), 0, false));
+    sim.feed(ready(&worker));
+    let died = Input::Notice(Notice::WorkerStopped {
+        worker_id: worker,
+        agent_id: "a1".into(),
+        error: Some("killed".into()),
+        lost_jobs: Some(vec!["j1".into(), "j2".into()]),
+    });
+    let actions = sim.feed(died);
+    assert_eq!(retried(&actions), vec![("j1".into(), 2)], "j1 asked for a retry");
+    assert_eq!(failed_jobs(&actions), vec![("j2".into(), "killed".into())], "j2 did not");
+    // The second attempt that fails too has no retries left.
+    let Action::RetryJob { request, .. } = actions.iter().find(|a| matches!(a, Action::RetryJob { .. })).cloned().expect("a retry") else {
+        unreachable!()
+    };
+    let worker = started_workers(&sim.feed(Input::Request(request)))[0].clone();
+    sim.feed(ready(&worker));
+    let lost = sim.feed(Input::AgentLost { agent_id: "a1".into() });
+    assert_eq!(failed_jobs(&lost), vec![("j1".into(), "agent a1 lost (no heartbeat)".into())]);
+}
+
+#[test]
+fn a_job_failed_by_its_own_code_is_retried_only_when_its_endpoint_asks() {
+    let mut sim = Sim::new();
+    let ctx = context("c", WorkerMode::Shared, 2);
+    sim.feed(agent("a1", 4));
+    let worker = started_workers(&sim.feed(with_retries(request("j1", &ctx), 2, true)))[0].clone();
+    let on_ready = sim.feed(ready(&worker));
+    assert!(on_ready.iter().any(|a| matches!(a, Action::Send { command: AgentCommand::RunJob { retry_on_error: true, attempt: 1, .. }, .. })));
+    let failed = sim.feed(Input::Notice(Notice::JobFailed { job_id: "j1".into(), worker_id: worker, error: "boom".into() }));
+    assert_eq!(retried(&failed), vec![("j1".into(), 2)]);
 }

@@ -35,6 +35,7 @@ impl Scratch {
             status: JobStatus::Queued,
             job_result: None,
             worker_id: None,
+            attempt: 1,
         };
         let request = JobRequest {
             job_id: id.into(),
@@ -47,6 +48,8 @@ impl Scratch {
             create_time: time,
             start_timeout_ms: None,
             perform_timeout_ms: None,
+            attempt: 1,
+            retry: Default::default(),
         };
         self.store.create_job(&details, &request, "INFO created\n").await.expect("create");
     }

@@ -39,6 +39,8 @@ struct JobToRun {
     class_name: String,
     arguments: Map<String, Value>,
     perform_timeout: Option<Duration>,
+    retry_on_error: bool,
+    attempt: u32,
 }
 
 /// Everything the loop hears about.
@@ -95,6 +97,9 @@ struct RunningJob {
     /// How the job ends whatever the worker says, once decided here (timed out, or its
     /// worker killed for ignoring a cancel).
     verdict: Option<Ending>,
+    /// A failure of its own code goes to the dispatcher, which retries it.
+    retry_on_error: bool,
+    attempt: u32,
 }
 
 struct WorkerHandle {
@@ -167,8 +172,9 @@ impl Agent {
     async fn command(&mut self, command: AgentCommand) {
         match command {
             AgentCommand::StartWorker { worker_id, context } => self.start_worker(worker_id, context).await,
-            AgentCommand::RunJob { job_id, worker_id, endpoint, artifact, class_name, arguments, perform_timeout_ms } => {
-                let job = JobToRun { job_id, endpoint, artifact, class_name, arguments, perform_timeout: perform_timeout_ms.map(Duration::from_millis) };
+            AgentCommand::RunJob { job_id, worker_id, endpoint, artifact, class_name, arguments, perform_timeout_ms, retry_on_error, attempt } => {
+                let perform_timeout = perform_timeout_ms.map(Duration::from_millis);
+                let job = JobToRun { job_id, endpoint, artifact, class_name, arguments, perform_timeout, retry_on_error, attempt };
                 self.run_job(worker_id, job)
             }
             AgentCommand::CancelJob { job_id, worker_id } => self.cancel(&worker_id, &job_id),
@@ -244,13 +250,15 @@ impl Agent {
 
     fn run_job(&mut self, worker_id: String, job: JobToRun) {
         let shared = self.shared.clone();
-        let JobToRun { job_id, endpoint, artifact, class_name, arguments, perform_timeout } = job;
+        let JobToRun { job_id, endpoint, artifact, class_name, arguments, perform_timeout, retry_on_error, attempt } = job;
         let Some(worker) = self.workers.get_mut(&worker_id).filter(|w| w.phase == Phase::Ready) else {
-            let error = format!("worker {worker_id} is not running on agent {}", shared.agent_id);
-            shared.reports.send(Report::End { job_id, endpoint, worker_id, lines: Vec::new(), ending: Ending::Failed(error) });
-            return;
+            // Not here any more (or never was): the dispatcher retries or fails its jobs.
+            let error = Some(format!("worker {worker_id} is not running on agent {}", shared.agent_id));
+            let agent_id = shared.agent_id.clone();
+            return self.notify(Notice::WorkerStopped { worker_id, agent_id, error, lost_jobs: None });
         };
-        worker.jobs.insert(job_id.clone(), RunningJob { endpoint: endpoint.clone(), logs: Vec::new(), verdict: None });
+        let running = RunningJob { endpoint: endpoint.clone(), logs: Vec::new(), verdict: None, retry_on_error, attempt };
+        worker.jobs.insert(job_id.clone(), running);
         let to_worker = worker.to_worker.clone();
         tokio::spawn(async move {
             let path = match shared.artifacts.path(&artifact).await {
@@ -320,15 +328,20 @@ impl Agent {
             FromWorker::Failed { job_id, error, .. } => (job_id, Ending::Failed(error)),
             FromWorker::Canceled { job_id, .. } => (job_id, Ending::Canceled("its Spark work was stopped".into())),
         };
-        if let Some(mut job) = worker.jobs.remove(&job_id) {
-            let ending = job.verdict.take().unwrap_or(ending);
-            self.report_end(worker_id, job_id, job, ending);
+        let Some(mut job) = worker.jobs.remove(&job_id) else { return };
+        match (job.verdict.take(), ending) {
+            (None, Ending::Failed(error)) if job.retry_on_error => {
+                let lines = std::mem::take(&mut job.logs);
+                self.shared.reports.send(Report::Logs { job_id: job_id.clone(), endpoint: job.endpoint, lines });
+                self.notify(Notice::JobFailed { job_id, worker_id: worker_id.to_string(), error });
+            }
+            (verdict, ending) => self.report_end(worker_id, job_id, job, verdict.unwrap_or(ending)),
         }
     }
 
     fn report_end(&self, worker_id: &str, job_id: String, job: RunningJob, ending: Ending) {
-        let worker_id = worker_id.to_string();
-        self.shared.reports.send(Report::End { job_id, endpoint: job.endpoint, worker_id, lines: job.logs, ending });
+        let (worker_id, attempt) = (worker_id.to_string(), job.attempt);
+        self.shared.reports.send(Report::End { job_id, endpoint: job.endpoint, worker_id, attempt, lines: job.logs, ending });
     }
 
     /// Spark's driver output goes to the log of every job running on the worker.
@@ -366,21 +379,31 @@ impl Agent {
         } else {
             tracing::info!(worker.id = %worker_id, "worker stopped");
         }
+        // Jobs of a worker that died are the dispatcher's to retry or fail; the others end here.
+        let mut lost_jobs = Vec::new();
         for (job_id, mut job) in std::mem::take(&mut worker.jobs) {
-            let ending = job.verdict.take().unwrap_or_else(|| Ending::Failed(reason.clone()));
-            self.report_end(worker_id, job_id, job, ending);
+            match job.verdict.take() {
+                Some(verdict) => self.report_end(worker_id, job_id, job, verdict),
+                None if died => {
+                    self.shared.reports.send(Report::Logs { job_id: job_id.clone(), endpoint: job.endpoint, lines: job.logs });
+                    lost_jobs.push(job_id);
+                }
+                None => self.report_end(worker_id, job_id, job, Ending::Failed(reason.clone())),
+            }
         }
         self.stopped(&worker.record).await;
         let dir = self.shared.work_dir.join("workers").join(worker_id);
         tokio::task::spawn_blocking(move || std::fs::remove_dir_all(dir));
-        self.notify(Notice::WorkerStopped { worker_id: worker_id.to_string(), agent_id, error: died.then_some(reason) });
+        let error = died.then_some(reason);
+        self.notify(Notice::WorkerStopped { worker_id: worker_id.to_string(), agent_id, error, lost_jobs: Some(lost_jobs) });
     }
 
     async fn stop_worker(&mut self, worker_id: &str, reason: String) {
         let Some(worker) = self.workers.get_mut(worker_id) else {
             // Not here (an earlier life of this agent ran it): let the dispatcher forget it.
             let agent_id = self.shared.agent_id.clone();
-            return self.notify(Notice::WorkerStopped { worker_id: worker_id.to_string(), agent_id, error: None });
+            let error = Some(format!("worker {worker_id} is not running on agent {agent_id}"));
+            return self.notify(Notice::WorkerStopped { worker_id: worker_id.to_string(), agent_id, error, lost_jobs: None });
         };
         tracing::info!(worker.id = %worker_id, reason = %reason, "stopping worker");
         worker.stop_reason.get_or_insert(reason);

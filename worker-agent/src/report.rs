@@ -103,7 +103,7 @@ impl Reporter {
 
     /// Records how the job ended (done is final: a late end after a cancel changes
     /// nothing) and tells everyone.
-    pub async fn ended(&self, job_id: &str, endpoint: &str, worker_id: &str, ending: Ending) {
+    pub async fn ended(&self, job_id: &str, endpoint: &str, worker_id: &str, attempt: u32, ending: Ending) {
         let now = now_millis();
         let (status, kind, log) = match &ending {
             Ending::Finished(_) => (JobStatus::Finished, EventKind::Finished, line(Level::Info, now, job_id, "finished")),
@@ -115,7 +115,7 @@ impl Reporter {
             Ending::Failed(error) => Value::String(error.clone()),
             Ending::Canceled(_) => Value::Null,
         };
-        let mut change = Transition::to(job_id, status).set("endTime", now).log(log);
+        let mut change = Transition::to(job_id, status).only_if("attempt", &attempt.to_string()).set("endTime", now).log(log);
         if !result.is_null() {
             change = change.set("jobResult", result.to_string());
         }
@@ -145,7 +145,7 @@ impl Reporter {
 #[derive(Debug)]
 pub enum Report {
     Logs { job_id: String, endpoint: String, lines: Vec<(Level, i64, String)> },
-    End { job_id: String, endpoint: String, worker_id: String, lines: Vec<(Level, i64, String)>, ending: Ending },
+    End { job_id: String, endpoint: String, worker_id: String, attempt: u32, lines: Vec<(Level, i64, String)>, ending: Ending },
 }
 
 /// Writer tasks, each owning the jobs whose id hashes to it.
@@ -184,9 +184,9 @@ impl Reporter {
     async fn write(&self, report: Report) {
         match report {
             Report::Logs { job_id, endpoint, lines } => self.logs(&job_id, &endpoint, lines).await,
-            Report::End { job_id, endpoint, worker_id, lines, ending } => {
+            Report::End { job_id, endpoint, worker_id, attempt, lines, ending } => {
                 self.logs(&job_id, &endpoint, lines).await;
-                self.ended(&job_id, &endpoint, &worker_id, ending).await;
+                self.ended(&job_id, &endpoint, &worker_id, attempt, ending).await;
             }
         }
     }

@@ -60,6 +60,16 @@ impl Body {
         }
     }
 
+    pub fn whole_number(&mut self, field: &str) -> Result<Option<u32>, String> {
+        match self.take(field) {
+            None => Ok(None),
+            Some(value) => match value.as_u64() {
+                Some(n) if n <= u32::MAX as u64 => Ok(Some(n as u32)),
+                _ => Err(format!("{field} must be a whole number, got {}", show(&value))),
+            },
+        }
+    }
+
     pub fn duration(&mut self, field: &str) -> Result<Option<MistDuration>, String> {
         match self.take(field) {
             None => Ok(None),

@@ -6,6 +6,7 @@ use utoipa::ToSchema;
 
 use super::body::Body;
 use super::context::ContextConfig;
+use crate::duration::MistDuration;
 use crate::names::check_name;
 
 /// What a user sends to create or update an endpoint.
@@ -19,10 +20,26 @@ pub struct EndpointConfig {
     /// class in a jar.
     pub class_name: String,
     pub default_context: String,
+    /// Times a job failed by the infrastructure is retried.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub retries: u32,
+    /// Pause before a retry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_backoff: Option<MistDuration>,
+    /// Retry jobs failed by their own code too.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub retry_on_error: bool,
 }
 
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+/// Most retries an endpoint may ask for: a failing job should not loop for long.
+pub const MAX_RETRIES: u32 = 10;
+
 impl EndpointConfig {
-    const FIELDS: [&'static str; 4] = ["name", "path", "className", "defaultContext"];
+    const FIELDS: [&'static str; 7] = ["name", "path", "className", "defaultContext", "retries", "retryBackoff", "retryOnError"];
 
     pub fn from_body(bytes: &[u8]) -> Result<Self, String> {
         let mut body = Body::parse(bytes)?;
@@ -35,8 +52,14 @@ impl EndpointConfig {
         let default_context =
             body.string("defaultContext")?.unwrap_or_else(|| ContextConfig::DEFAULT_NAME.to_string());
         check_name("defaultContext", &default_context)?;
+        let retries = match body.whole_number("retries")? {
+            Some(n) if n > MAX_RETRIES => return Err(format!("retries must be from 0 to {MAX_RETRIES}, got {n}")),
+            n => n.unwrap_or(0),
+        };
+        let retry_backoff = body.duration("retryBackoff")?;
+        let retry_on_error = body.bool("retryOnError")?.unwrap_or(false);
         body.finish(&Self::FIELDS)?;
-        Ok(Self { name, path, class_name, default_context })
+        Ok(Self { name, path, class_name, default_context, retries, retry_backoff, retry_on_error })
     }
 }
 
@@ -121,6 +144,13 @@ pub struct EndpointInfo {
     pub path: String,
     pub class_name: String,
     pub default_context: String,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub retries: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub retry_backoff: Option<MistDuration>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub retry_on_error: bool,
     pub lang: Lang,
     /// Argument name → type descriptor.
     #[schema(value_type = Object)]
@@ -139,6 +169,9 @@ impl EndpointInfo {
             path: config.path,
             class_name: config.class_name,
             default_context: config.default_context,
+            retries: config.retries,
+            retry_backoff: config.retry_backoff,
+            retry_on_error: config.retry_on_error,
             execute: signature.execute,
             tags: signature.tags,
             accepts_any_args: signature.accepts_any_args,

@@ -125,6 +125,13 @@ pub struct JobDetails {
     pub job_result: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub worker_id: Option<String>,
+    /// Which attempt the record shows, from 1 (see the endpoint's `retries`).
+    #[serde(default = "first_attempt")]
+    pub attempt: u32,
+}
+
+fn first_attempt() -> u32 {
+    1
 }
 
 #[cfg(test)]

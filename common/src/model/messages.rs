@@ -38,6 +38,34 @@ pub struct JobRequest {
     /// How long it may run, from its start (`performTimeout`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub perform_timeout_ms: Option<u64>,
+    /// Which attempt this is, from 1.
+    #[serde(default = "first_attempt")]
+    pub attempt: u32,
+    /// The endpoint's retry policy when the job was submitted.
+    #[serde(default)]
+    pub retry: RetryPolicy,
+}
+
+fn first_attempt() -> u32 {
+    1
+}
+
+impl JobRequest {
+    /// Whether a failure of the kind given may be retried, attempts remaining.
+    pub fn may_retry(&self, own_code: bool) -> bool {
+        self.attempt <= self.retry.retries && (!own_code || self.retry.on_error)
+    }
+}
+
+/// How an endpoint's jobs are retried: a job failed by the infrastructure (its worker or
+/// agent lost) is retried up to `retries` times, `backoff` apart; one failed by its own
+/// code only when `on_error` is set.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RetryPolicy {
+    pub retries: u32,
+    pub backoff_ms: u64,
+    pub on_error: bool,
 }
 
 /// A run request a program publishes straight to the broker (API.md, "Submitting over AMQP").
@@ -78,6 +106,12 @@ pub enum AgentCommand {
         arguments: Map<String, Value>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         perform_timeout_ms: Option<u64>,
+        /// The job's own failure goes to the dispatcher to be retried, not recorded.
+        #[serde(default)]
+        retry_on_error: bool,
+        /// Which attempt this is: only its own end is recorded.
+        #[serde(default = "first_attempt")]
+        attempt: u32,
     },
     #[serde(rename_all = "camelCase")]
     CancelJob { job_id: String, worker_id: String },
@@ -98,9 +132,14 @@ pub enum Notice {
     /// The worker never came up (start timeout, spark-submit exited).
     #[serde(rename_all = "camelCase")]
     WorkerFailed { worker_id: String, agent_id: String, error: String },
-    /// A worker that was up is gone; `error` when it died rather than was stopped.
+    /// A worker that was up is gone; `error` when it died rather than was stopped. The
+    /// jobs it was running that nobody has ended are in `lost_jobs` (`None`: every job the
+    /// dispatcher thinks it ran): the dispatcher retries or fails them.
     #[serde(rename_all = "camelCase")]
-    WorkerStopped { worker_id: String, agent_id: String, error: Option<String> },
+    WorkerStopped { worker_id: String, agent_id: String, error: Option<String>, #[serde(default)] lost_jobs: Option<Vec<String>> },
+    /// A job failed by its own code, and may be retried (see `RetryPolicy::on_error`).
+    #[serde(rename_all = "camelCase")]
+    JobFailed { job_id: String, worker_id: String, error: String },
     /// A job the dispatcher sent could not start (it was canceled meanwhile, say): its slot is free.
     #[serde(rename_all = "camelCase")]
     JobRefused { job_id: String, worker_id: String },

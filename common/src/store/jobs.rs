@@ -31,11 +31,13 @@ pub struct Transition {
     pub fields: Vec<(&'static str, String)>,
     /// A worker whose job list gains this job.
     pub on_worker: Option<String>,
+    /// Applies only if this field holds this value.
+    pub only_if: Option<(&'static str, String)>,
 }
 
 impl Transition {
     pub fn to(job_id: &str, to: JobStatus) -> Self {
-        Self { job_id: job_id.to_string(), to, from: Vec::new(), log_line: None, fields: Vec::new(), on_worker: None }
+        Self { job_id: job_id.to_string(), to, from: Vec::new(), log_line: None, fields: Vec::new(), on_worker: None, only_if: None }
     }
 
     pub fn from(mut self, from: &[JobStatus]) -> Self {
@@ -50,6 +52,11 @@ impl Transition {
 
     pub fn on_worker(mut self, worker_id: &str) -> Self {
         self.on_worker = Some(worker_id.to_string());
+        self
+    }
+
+    pub fn only_if(mut self, field: &'static str, value: &str) -> Self {
+        self.only_if = Some((field, value.to_string()));
         self
     }
 
@@ -91,6 +98,7 @@ impl Store {
             ("source", job.source.as_str().to_string()),
             ("createTime", job.create_time.to_string()),
             ("status", status.to_string()),
+            ("attempt", job.attempt.to_string()),
             ("request", encode(request)),
         ];
         if let Some(external_id) = &job.external_id {
@@ -136,7 +144,9 @@ impl Store {
             .arg(from.join(","))
             .arg(change.log_line.as_deref().unwrap_or(""))
             .arg(keys.done_channel())
-            .arg(change.on_worker.as_deref().map(|w| keys.worker_jobs(w)).unwrap_or_default());
+            .arg(change.on_worker.as_deref().map(|w| keys.worker_jobs(w)).unwrap_or_default())
+            .arg(change.only_if.as_ref().map(|(field, _)| *field).unwrap_or(""))
+            .arg(change.only_if.as_ref().map(|(_, value)| value.as_str()).unwrap_or(""));
         for (field, value) in &change.fields {
             invocation.arg(*field).arg(value);
         }
@@ -265,8 +275,10 @@ impl Store {
 fn job_from_fields(key: &str, fields: &HashMap<String, String>) -> Result<JobDetails, StoreError> {
     let corrupt = |message: String| StoreError::Corrupt { key: key.to_string(), message };
     let text = |name: &str| fields.get(name).cloned().ok_or_else(|| corrupt(format!("no field {name}")));
+    // An empty field is one a retry cleared.
+    let present = |name: &str| fields.get(name).filter(|v| !v.is_empty());
     let number = |name: &str| -> Result<Option<i64>, StoreError> {
-        fields.get(name).map(|v| v.parse::<i64>().map_err(|e| corrupt(format!("{name}: {e}")))).transpose()
+        present(name).map(|v| v.parse::<i64>().map_err(|e| corrupt(format!("{name}: {e}")))).transpose()
     };
     let endpoint = text("endpoint")?;
     let params: JobParams = decode(key, &text("params")?)?;
@@ -288,7 +300,8 @@ fn job_from_fields(key: &str, fields: &HashMap<String, String>) -> Result<JobDet
         start_time: number("startTime")?,
         end_time: number("endTime")?,
         status: text("status")?.parse().map_err(corrupt)?,
-        job_result: fields.get("jobResult").map(|j| decode::<Value>(key, j)).transpose()?,
-        worker_id: fields.get("workerId").cloned(),
+        job_result: present("jobResult").map(|j| decode::<Value>(key, j)).transpose()?,
+        worker_id: present("workerId").cloned(),
+        attempt: number("attempt")?.map(|n| n as u32).unwrap_or(1),
     })
 }

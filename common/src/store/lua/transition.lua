@@ -7,7 +7,9 @@
 -- ARGV[5] log line ("" = none; the orchestrator's own lines are few, so they are kept
 -- even past the log's byte limit), ARGV[6] channel told of done jobs,
 -- ARGV[7] another sorted set to add the job to, by create time ("" = none; a worker's jobs),
--- ARGV[8..] field, value pairs to set
+-- ARGV[8] a field that must hold ARGV[9] for the change to apply ("" = no condition; an
+-- agent ending a job names its attempt, so a retried job is not ended by an old one),
+-- ARGV[10..] field, value pairs to set
 -- Returns {"ok", old status} | {"missing", ""} | {"refused", current status}
 local rank = {initialized = 0, queued = 1, started = 2, cancelling = 3, canceled = 4, finished = 4, failed = 4}
 local current = redis.call('HGET', KEYS[1], 'status')
@@ -19,8 +21,9 @@ if ARGV[4] ~= '' then
 elseif rank[target] <= rank[current] then
   return {'refused', current}
 end
+if ARGV[8] ~= '' and redis.call('HGET', KEYS[1], ARGV[8]) ~= ARGV[9] then return {'refused', current} end
 redis.call('HSET', KEYS[1], 'status', target)
-for i = 8, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+for i = 10, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
 local id, prefix = ARGV[2], ARGV[1]
 local endpoint = redis.call('HGET', KEYS[1], 'endpoint')
 local created = redis.call('HGET', KEYS[1], 'createTime')
