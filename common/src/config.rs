@@ -80,6 +80,8 @@ pub struct HttpSettings {
 pub struct RedisSettings {
     pub url: String,
     pub pool_size: usize,
+    /// How long one command (or connecting) may take before Redis counts as unreachable.
+    pub timeout: MistDuration,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -213,6 +215,7 @@ impl Settings {
             _ => Err(ConfigError::Invalid { key, message: format!("must be a finite, non-zero duration, got {value}") }),
         };
         finite("jobs.cancel_grace", self.jobs.cancel_grace)?;
+        finite("redis.timeout", self.redis.timeout)?;
         finite("dispatcher.tick", self.dispatcher.tick)?;
         finite("dispatcher.agent_timeout", self.dispatcher.agent_timeout)?;
         finite("dispatcher.lease_ttl", self.dispatcher.lease_ttl)?;

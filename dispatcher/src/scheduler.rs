@@ -113,9 +113,13 @@ fn job_ended(model: &mut Model, job_id: &str, now: Instant, actions: &mut Vec<Ac
 fn on_notice(model: &mut Model, notice: Notice, now: Instant, actions: &mut Vec<Action>) {
     match notice {
         Notice::AgentUp { agent } => {
-            // Workers of an earlier life of this agent died with it.
+            // The same life reconnecting keeps its workers; those of an earlier life of
+            // this agent died with it.
             let agent_id = agent.agent_id.clone();
-            workers_lost(model, &agent_id, &format!("agent {agent_id} restarted"), actions);
+            let same_life = model.agents.get(&agent_id).is_some_and(|known| known.start_time == agent.start_time);
+            if !same_life {
+                workers_lost(model, &agent_id, &format!("agent {agent_id} restarted"), actions);
+            }
             model.agents.insert(agent_id, agent);
         }
         Notice::AgentDown { agent_id } => {

@@ -42,8 +42,13 @@ fn request(id: &str, ctx: &ContextConfig) -> Input {
 }
 
 fn agent(id: &str, capacity: u32) -> Input {
+    agent_life(id, capacity, 0)
+}
+
+/// An agent's `AgentUp`, in the life that started at `start_time`.
+fn agent_life(id: &str, capacity: u32, start_time: i64) -> Input {
     Input::Notice(Notice::AgentUp {
-        agent: AgentInfo { agent_id: id.into(), host: "h".into(), capacity, spark_version: "4".into(), start_time: 0 },
+        agent: AgentInfo { agent_id: id.into(), host: "h".into(), capacity, spark_version: "4".into(), start_time },
     })
 }
 
@@ -306,7 +311,8 @@ fn an_agent_that_restarts_has_lost_its_workers() {
     sim.feed(agent("a1", 4));
     let worker = started_workers(&sim.feed(request("j1", &ctx)))[0].clone();
     sim.feed(ready(&worker));
-    let again = sim.feed(agent("a1", 4));
+    assert!(failed_jobs(&sim.feed(agent("a1", 4))).is_empty(), "the same life reconnecting keeps its workers");
+    let again = sim.feed(agent_life("a1", 4, 1));
     assert_eq!(failed_jobs(&again), vec![("j1".into(), "agent a1 restarted".into())]);
 }
 

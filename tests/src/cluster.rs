@@ -26,7 +26,8 @@ pub struct Cluster {
 }
 
 impl Cluster {
-    /// Starts API, dispatcher and one agent; `overrides` are extra `MIST__…` variables.
+    /// Starts API, dispatcher and one agent; `overrides` are extra `MIST__…` variables
+    /// (they may point the parts at other RabbitMQ and Redis servers).
     pub async fn start(overrides: &[(&str, &str)]) -> Cluster {
         let namespace = crate::fresh_namespace();
         let dir = target_dir().join("e2e").join(&namespace);
@@ -71,16 +72,46 @@ impl Cluster {
 
     /// Starts (or restarts) one part.
     pub fn spawn(&self, binary: &str) {
-        let log = std::fs::File::create(self.dir.join(format!("{binary}.log"))).expect("a log file");
+        self.spawn_as(binary, binary, &[]);
+    }
+
+    /// Starts a part under a name of its own (a second dispatcher, say), with extra
+    /// `MIST__…` variables. Its log is `<name>.log` (appended to across restarts).
+    pub fn spawn_as(&self, name: &str, binary: &str, extra: &[(&str, &str)]) {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.join(format!("{name}.log")))
+            .expect("a log file");
         let child = Command::new(binary_path(binary))
             .arg("--exit-on-stdin-close")
             .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .envs(extra.iter().copied())
             .stdin(Stdio::piped())
             .stdout(log.try_clone().expect("log file handle"))
             .stderr(log)
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {binary}: {e}"));
-        self.processes.lock().unwrap_or_else(|p| p.into_inner()).insert(binary.to_string(), child);
+        self.processes.lock().unwrap_or_else(|p| p.into_inner()).insert(name.to_string(), child);
+    }
+
+    /// The pid of a part started under `name`.
+    pub fn pid(&self, name: &str) -> u32 {
+        self.processes.lock().unwrap_or_else(|p| p.into_inner()).get(name).map(Child::id).unwrap_or_else(|| panic!("no process {name}"))
+    }
+
+    /// `kill -9` of a part; returns once it is gone.
+    pub fn kill(&self, name: &str) {
+        let mut processes = self.processes.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(mut child) = processes.remove(name) {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Waits until `/status` satisfies `ready` (the API must be up).
+    pub async fn wait_for_status(&self, what: &str, limit: Duration, ready: impl Fn(&serde_json::Value) -> bool) {
+        self.wait_until(what, limit, |status| status.is_some_and(&ready)).await
     }
 
     /// The tail of a part's log, for failure messages.

@@ -86,10 +86,14 @@ async fn private_rabbit_keeps_confirmed_persistent_messages_across_a_kill() {
     eprintln!("private RabbitMQ {} restarted in {:?}", rabbit.node(), restarted.elapsed());
     let connection = connect_amqp(&rabbit.url()).await;
     let channel = connection.create_channel().await.expect("a channel");
-    let message = channel
-        .basic_get(queue.into(), BasicGetOptions { no_ack: true })
-        .await
-        .unwrap_or_else(|e| panic!("basic.get failed: {e}\n{}", rabbit.log_tail(400)))
+    let got = channel.basic_get(queue.into(), BasicGetOptions { no_ack: true }).await;
+    if let Err(e) = &got {
+        rabbit.stop().await;
+        let _ = std::process::Command::new("cp").arg("-a").arg(rabbit.dir()).arg("/tmp/rabbit-fail").status();
+        panic!("basic.get failed: {e}");
+    }
+    let message = got
+        .expect("x")
         .expect("the persistent message is still in the durable queue");
     assert_eq!(message.delivery.data, b"survives");
     let _ = connection.close(200, "done".into()).await;

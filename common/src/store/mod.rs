@@ -11,7 +11,7 @@ pub mod retention;
 pub mod workers;
 
 use deadpool_redis::redis::{self, AsyncCommands};
-use deadpool_redis::{Config as PoolConfig, Connection, Pool, Runtime};
+use deadpool_redis::{Connection, Pool, Runtime};
 
 use crate::config::RedisSettings;
 use keys::Keys;
@@ -86,10 +86,14 @@ impl Store {
     /// Builds the pool; no connection is made until the first command, so a process can
     /// start while Redis is still coming up.
     pub fn new(settings: &RedisSettings, namespace: &str) -> Result<Self, StoreError> {
-        let mut config = PoolConfig::from_url(settings.url.clone());
-        config.pool = Some(deadpool_redis::PoolConfig::new(settings.pool_size));
-        let pool = config
-            .create_pool(Some(Runtime::Tokio1))
+        let timeout = settings.timeout.as_std();
+        let connection = redis::AsyncConnectionConfig::new().set_response_timeout(timeout).set_connection_timeout(timeout);
+        let manager = deadpool_redis::Manager::new_with_config(settings.url.as_str(), connection)
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let pool = Pool::builder(manager)
+            .max_size(settings.pool_size)
+            .runtime(Runtime::Tokio1)
+            .build()
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
         Ok(Self { pool, keys: Keys::new(namespace) })
     }
