@@ -3,6 +3,7 @@
 //! is named in `amqp::topology`), logging set-up and shutdown signalling.
 
 pub mod amqp;
+pub mod boot;
 pub mod config;
 pub mod duration;
 pub mod joblog;

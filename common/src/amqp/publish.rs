@@ -3,7 +3,7 @@
 //! lives in Redis anyway).
 
 use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
-use lapin::{BasicProperties, Channel};
+use lapin::{BasicProperties, Channel, PublisherConfirm};
 use serde::Serialize;
 
 /// Delivery mode 2: the broker writes the message to disk in a durable queue.
@@ -51,17 +51,7 @@ impl Publisher {
         message: &T,
         properties: BasicProperties,
     ) -> Result<(), PublishError> {
-        let payload = serde_json::to_vec(message).unwrap_or_default();
-        let confirm = self
-            .channel
-            .basic_publish(
-                exchange.into(),
-                routing_key.into(),
-                BasicPublishOptions::default(),
-                &payload,
-                properties.with_delivery_mode(PERSISTENT).with_content_type("application/json".into()),
-            )
-            .await?;
+        let confirm = self.send(exchange, routing_key, message, properties).await?;
         if confirm.await?.is_nack() {
             return Err(PublishError::Nacked);
         }
@@ -70,18 +60,20 @@ impl Publisher {
 
     /// Hands the message to the broker without waiting for its confirm.
     pub async fn publish<T: Serialize>(&self, exchange: &str, routing_key: &str, message: &T) -> Result<(), PublishError> {
-        let payload = serde_json::to_vec(message).unwrap_or_default();
-        let _confirm = self
-            .channel
-            .basic_publish(
-                exchange.into(),
-                routing_key.into(),
-                BasicPublishOptions::default(),
-                &payload,
-                BasicProperties::default().with_delivery_mode(PERSISTENT).with_content_type("application/json".into()),
-            )
-            .await?;
+        self.send(exchange, routing_key, message, BasicProperties::default()).await?;
         Ok(())
+    }
+
+    async fn send<T: Serialize>(
+        &self,
+        exchange: &str,
+        routing_key: &str,
+        message: &T,
+        properties: BasicProperties,
+    ) -> Result<PublisherConfirm, lapin::Error> {
+        let payload = serde_json::to_vec(message).unwrap_or_default();
+        let properties = properties.with_delivery_mode(PERSISTENT).with_content_type("application/json".into());
+        self.channel.basic_publish(exchange.into(), routing_key.into(), BasicPublishOptions::default(), &payload, properties).await
     }
 }
 
