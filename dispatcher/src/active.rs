@@ -19,6 +19,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::effects::Effects;
 use crate::intake::Intake;
+use crate::lease::Lease;
 use crate::model::Model;
 use crate::reconcile::{reconcile, Snapshot};
 use crate::scheduler::{handle, Input};
@@ -31,7 +32,7 @@ const RECONCILE_PERIOD: Duration = Duration::from_secs(10);
 const RETENTION_PERIOD: Duration = Duration::from_secs(60);
 const RETENTION_BATCH: usize = 1000;
 
-pub async fn run(settings: &Arc<Settings>, store: &Store, instance: &str, active: &CancellationToken) -> anyhow::Result<()> {
+pub async fn run(settings: &Arc<Settings>, store: &Store, lease: &Lease, instance: &str, active: &CancellationToken) -> anyhow::Result<()> {
     store.ping().await.context("Redis (redis.url)")?;
     let connection = mist_common::amqp::connect(&settings.amqp.url, "mist-dispatcher").await.context("RabbitMQ (amqp.url)")?;
     let topology = Topology::new(&settings.namespace);
@@ -98,6 +99,11 @@ pub async fn run(settings: &Arc<Settings>, store: &Store, instance: &str, active
             }
             input = received.recv() => match input { Some(input) => input, None => break },
         };
+        if !lease.is_held() {
+            tracing::warn!("the lease may have passed to another dispatcher; acting no more");
+            active.cancel();
+            break;
+        }
         for action in handle(&mut model, input, Instant::now()) {
             effects.perform(action).await;
         }

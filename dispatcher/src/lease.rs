@@ -2,7 +2,9 @@
 //! time to live. The holder renews it; standbys try to take it; a holder that cannot renew
 //! in time stops acting before anyone else can have taken over.
 
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
 
 use mist_common::store::Store;
 use tokio_util::sync::CancellationToken;
@@ -12,11 +14,25 @@ pub struct Lease {
     store: Store,
     instance: String,
     ttl: Duration,
+    /// When the lease was last taken or renewed (epoch ms).
+    renewed: Arc<AtomicI64>,
 }
 
 impl Lease {
     pub fn new(store: Store, instance: &str, ttl: Duration) -> Self {
-        Self { store, instance: instance.to_string(), ttl }
+        Self { store, instance: instance.to_string(), ttl, renewed: Arc::new(AtomicI64::new(0)) }
+    }
+
+    /// Whether the lease is surely still ours: renewed within 3/4 of its time to live. The
+    /// control loop checks it before acting on anything, so a dispatcher that was paused
+    /// (and may have been replaced) does nothing before its keeper has caught up.
+    pub fn is_held(&self) -> bool {
+        let age = mist_common::time::now_millis() - self.renewed.load(Ordering::Relaxed);
+        age < (self.ttl.as_millis() as i64) * 3 / 4
+    }
+
+    fn mark_renewed(&self) {
+        self.renewed.store(mist_common::time::now_millis(), Ordering::Relaxed);
     }
 
     /// Waits until this instance holds the lease (`true`) or `shutdown` trips (`false`).
@@ -24,7 +40,10 @@ impl Lease {
         let mut waiting_logged = false;
         loop {
             match self.store.take_lease(&self.instance, self.ttl).await {
-                Ok(true) => return true,
+                Ok(true) => {
+                    self.mark_renewed();
+                    return true;
+                }
                 Ok(false) if !waiting_logged => {
                     tracing::info!("another dispatcher is active; standing by");
                     waiting_logged = true;
@@ -42,14 +61,13 @@ impl Lease {
     /// Renews the lease until `active` is cancelled; cancels `active` as soon as the lease
     /// is lost or cannot be renewed within its time to live.
     pub async fn keep(self, active: CancellationToken) {
-        let mut renewed = Instant::now();
         loop {
             tokio::select! {
                 _ = active.cancelled() => return,
                 _ = tokio::time::sleep(self.ttl / 5) => {}
             }
             match self.store.renew_lease(&self.instance, self.ttl).await {
-                Ok(true) => renewed = Instant::now(),
+                Ok(true) => self.mark_renewed(),
                 Ok(false) => {
                     tracing::warn!("the dispatcher lease was taken over");
                     return active.cancel();
@@ -57,7 +75,7 @@ impl Lease {
                 Err(err) => {
                     tracing::warn!(error = %err, "cannot renew the dispatcher lease");
                     // Stop before the key can expire: then nobody else holds it yet.
-                    if renewed.elapsed() > self.ttl * 3 / 4 {
+                    if !self.is_held() {
                         return active.cancel();
                     }
                 }

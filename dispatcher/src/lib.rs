@@ -39,7 +39,7 @@ pub async fn run(settings: Settings, shutdown: CancellationToken) -> anyhow::Res
         tracing::info!(instance = %instance, "dispatcher holds the lease; active");
         let active = shutdown.child_token();
         let keeper = tokio::spawn(lease.clone().keep(active.clone()));
-        let outcome = active::run(&settings, &store, &instance, &active).await;
+        let outcome = active::run(&settings, &store, &lease, &instance, &active).await;
         active.cancel();
         let _ = keeper.await;
         lease.release().await;

@@ -304,3 +304,68 @@ async fn a_context_whose_workers_keep_failing_to_start_breaks_until_it_is_update
     let id = api.submit("quick-bad", json!({})).await;
     assert_eq!(api.wait_done(&id).await["status"], "finished");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_agent_killed_while_its_worker_starts_leaves_the_job_waiting_and_it_runs_once_on_the_next_agent() {
+    let mist = cluster(&[]).await;
+    let api = mist.api();
+    deploy(&api).await;
+    let id = api.submit("quick", json!({})).await;
+    // The worker is being started for it: the agent has a spark-submit under it.
+    let agent = mist.pid(AGENT);
+    mist_tests::wait_for("the worker to be starting", Duration::from_secs(60), || async {
+        process::find_descendant(agent, "SparkSubmit").map(|_| ())
+    })
+    .await;
+    let killed = Instant::now();
+    mist.kill(AGENT);
+    mist.spawn(AGENT);
+    let job = api.wait_done(&id).await;
+    report("agent kill -9 while its worker starts, job finished on the restarted agent", killed);
+    assert_eq!(job["status"], "finished", "{job}");
+    assert_eq!(starts(&api, &id).await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_paused_dispatcher_is_replaced_by_its_standby_and_steps_down_when_resumed() {
+    let mist = cluster(&[]).await;
+    let api = mist.api();
+    deploy(&api).await;
+    mist.spawn_as("standby", DISPATCHER, &[]);
+    assert_eq!(api.post("/endpoints/quick/jobs?force=true", "{}").await.ok_json()["success"], true);
+    let active = mist.pid(DISPATCHER);
+    process::sigstop(active).expect("SIGSTOP");
+    let paused = Instant::now();
+    let id = api.submit("quick", json!({})).await;
+    assert_eq!(api.wait_done(&id).await["status"], "finished");
+    report("active dispatcher SIGSTOP, standby ran the next job", paused);
+    process::sigcont(active).expect("SIGCONT");
+    let log = mist.dir.join("mist-dispatcher.log");
+    mist_tests::wait_for("the resumed dispatcher to step down", Duration::from_secs(30), || async {
+        std::fs::read_to_string(&log).unwrap_or_default().contains("standing by").then_some(())
+    })
+    .await;
+    let ids = [api.submit("quick", json!({})).await, api.submit("quick", json!({})).await];
+    for id in &ids {
+        assert_eq!(api.wait_done(id).await["status"], "finished");
+        assert_eq!(starts(&api, id).await, 1, "one dispatcher acts: job {id} ran once");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_paused_worker_cannot_hold_a_cancelled_job_past_the_grace_period() {
+    let mist = cluster(&[]).await;
+    let api = mist.api();
+    deploy(&api).await;
+    let id = api.submit("nap", json!({"seconds": 120.0})).await;
+    api.wait_status(&id, &["started"]).await;
+    let driver = process::find_descendant(mist.pid(AGENT), "mist_worker.py").expect("the worker's Python driver");
+    process::sigstop(driver).expect("SIGSTOP");
+    let cancelled = Instant::now();
+    api.delete(&format!("/jobs/{id}")).await.ok_json();
+    let job = api.wait_done(&id).await;
+    report("worker SIGSTOP, cancelled job canceled (worker killed after the grace period)", cancelled);
+    assert_eq!(job["status"], "canceled");
+    let next = api.submit("quick", json!({})).await;
+    assert_eq!(api.wait_done(&next).await["status"], "finished", "the context keeps serving");
+}
