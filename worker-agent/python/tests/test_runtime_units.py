@@ -167,7 +167,7 @@ def harness():
         "set_result": lambda spark_: {1, 2},
         "raiser": lambda spark_: 1 / 0,
         "blocked": blocked,
-        "spark_work": lambda spark_: spark_.session.wait_for_cancel(),
+        "spark_work": lambda spark_: spark_.wait_for_cancel(),
     }
     runner = JobRunner(1, connection, FakeLoader(functions), spark, note=lambda text: None)
     yield runner, connection, spark, release
