@@ -419,3 +419,17 @@ async fn a_job_that_cannot_start_within_its_start_timeout_fails_naming_the_limit
     assert_eq!(api.wait_done(&busy).await["status"], "finished");
     assert!(api.post("/endpoints/late-start-nap/jobs?startTimeout=soon", "{}").await.error_with(400).contains("startTimeout"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_job_can_ask_for_a_live_worker_of_its_context() {
+    let api = mist().await;
+    api.context("pinned", 2, "shared").await;
+    api.endpoint("pinned-quick", "e2e_jobs.py", "quick", "pinned").await;
+    let first = api.submit("pinned-quick", json!({})).await;
+    let worker = api.wait_done(&first).await["workerId"].as_str().unwrap_or_default().to_string();
+    let answer = api.post(&format!("/endpoints/pinned-quick/jobs?workerId={worker}"), "{}").await.ok_json();
+    let job = api.wait_done(answer["id"].as_str().unwrap_or_default()).await;
+    assert_eq!(job["workerId"].as_str(), Some(worker.as_str()));
+    let error = api.post("/endpoints/pinned-quick/jobs?workerId=no-such-worker", "{}").await.error_with(400);
+    assert!(error.contains("no-such-worker"), "{error}");
+}
