@@ -49,18 +49,31 @@ async fn private_redis_keeps_acknowledged_writes_across_kill_and_stop() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn private_rabbit_keeps_confirmed_persistent_messages_across_a_kill() {
-    let started = Instant::now();
+    let timer = Instant::now();
     let rabbit = PrivateRabbit::start().await;
-    eprintln!("private RabbitMQ {} started in {:?}", rabbit.node(), started.elapsed());
-    let beam = rabbit.pid().expect("a running node has a pid");
-    assert!(process::command_line(beam).is_some_and(|c| c.contains("beam.smp")), "the child is the VM itself");
-
+    eprintln!("private RabbitMQ {}: started in {:?}", rabbit.node(), timer.elapsed());
     let queue = "faults-infra-durable";
     let connection = connect_amqp(&rabbit.url()).await;
     let channel = connection.create_channel().await.expect("a channel");
-    channel.confirm_select(ConfirmSelectOptions::default()).await.expect("confirm mode");
     let durable = QueueDeclareOptions { durable: true, ..Default::default() };
     channel.queue_declare(queue.into(), durable, FieldTable::default()).await.expect("queue declared");
+
+    // A definition made milliseconds before a SIGKILL was seen missing after the restart
+    // (3 runs in ~35 on a loaded machine): what is under test is the message, so the
+    // queue's definition is settled by a graceful stop first.
+    let timer = Instant::now();
+    rabbit.stop().await;
+    eprintln!("private RabbitMQ {}: stopped gracefully in {:?}", rabbit.node(), timer.elapsed());
+    assert!(!rabbit.is_running());
+    let timer = Instant::now();
+    rabbit.restart().await;
+    eprintln!("private RabbitMQ {}: restarted after stop in {:?}", rabbit.node(), timer.elapsed());
+
+    let beam = rabbit.pid().expect("a running node has a pid");
+    assert!(process::command_line(beam).is_some_and(|c| c.contains("beam.smp")), "the child is the VM itself");
+    let connection = connect_amqp(&rabbit.url()).await;
+    let channel = connection.create_channel().await.expect("a channel");
+    channel.confirm_select(ConfirmSelectOptions::default()).await.expect("confirm mode");
     let confirm = channel
         .basic_publish(
             "".into(),
@@ -80,30 +93,24 @@ async fn private_rabbit_keeps_confirmed_persistent_messages_across_a_kill() {
         assert!(!process::is_alive(pid), "process {pid} of the node survived kill()");
     }
     drop(connection);
-
-    let restarted = Instant::now();
+    let timer = Instant::now();
     rabbit.restart().await;
-    eprintln!("private RabbitMQ {} restarted in {:?}", rabbit.node(), restarted.elapsed());
+    eprintln!("private RabbitMQ {}: restarted after kill in {:?}", rabbit.node(), timer.elapsed());
+
     let connection = connect_amqp(&rabbit.url()).await;
     let channel = connection.create_channel().await.expect("a channel");
-    let got = channel.basic_get(queue.into(), BasicGetOptions { no_ack: true }).await;
-    if let Err(e) = &got {
-        rabbit.stop().await;
-        let _ = std::process::Command::new("cp").arg("-a").arg(rabbit.dir()).arg("/tmp/rabbit-fail").status();
-        panic!("basic.get failed: {e}");
-    }
-    let message = got
-        .expect("x")
+    let message = channel
+        .basic_get(queue.into(), BasicGetOptions { no_ack: true })
+        .await
+        .unwrap_or_else(|e| panic!("basic.get: {e}\n{}", rabbit.log_tail(30)))
         .expect("the persistent message is still in the durable queue");
     assert_eq!(message.delivery.data, b"survives");
     let _ = connection.close(200, "done".into()).await;
 
-    let stopping = Instant::now();
-    rabbit.stop().await;
-    eprintln!("private RabbitMQ {} stopped gracefully in {:?}", rabbit.node(), stopping.elapsed());
-    assert!(!rabbit.is_running());
     let dir = rabbit.dir().to_path_buf();
+    let beam = rabbit.pid().expect("running again");
     drop(rabbit);
+    assert!(!process::is_alive(beam), "the node {beam} survived the drop");
     assert!(!dir.exists(), "{} left behind", dir.display());
 }
 

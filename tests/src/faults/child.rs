@@ -15,7 +15,7 @@ use super::process;
 
 /// Ignores the signals a terminal or a test runner sends its whole group, so only the end
 /// of the test process (its pipe closing) fires it.
-const GUARD_SCRIPT: &str = r#"trap '' INT HUP TERM QUIT; read -r _; kill -KILL -- "-$1" 2>/dev/null"#;
+const GUARD_SCRIPT: &str = r#"trap '' INT HUP TERM QUIT; read -r _; kill -s KILL -- "-$1" 2>/dev/null"#;
 
 /// How long the processes of a killed tree may take to go (they are `SIGKILL`ed, so this
 /// only matters if the machine is badly overloaded).

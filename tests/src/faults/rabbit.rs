@@ -5,6 +5,11 @@
 //! Nothing of the machine's node is shared but `epmd` (one per machine: the node registers
 //! its name there and the registration ends with the process) and the Erlang cookie, copied
 //! into the node's own `HOME`, so the machine's `rabbitmqctl -n <node>` reaches it too.
+//!
+//! A confirmed persistent message in a durable queue survives `kill`. A queue *declared*
+//! milliseconds before a `kill` was, a few times, gone after the restart (the definition is
+//! in Mnesia, not in the message store): a test that means to lose only messages lets its
+//! topology settle first (a `stop` and `restart` does it).
 
 use std::fs::OpenOptions;
 use std::os::unix::fs::PermissionsExt;
@@ -21,9 +26,9 @@ use super::child::{ServerProcess, Slot};
 const SERVER_SCRIPT: &str = "/usr/lib/rabbitmq/bin/rabbitmq-server";
 const CTL_SCRIPT: &str = "/usr/lib/rabbitmq/bin/rabbitmqctl";
 const MACHINE_COOKIE: &str = "/var/lib/rabbitmq/.erlang.cookie";
-/// A first boot (creating the database) takes 10-20 s on a busy two-core machine, a restart
-/// about 5 s; this leaves room for a machine that is also compiling.
-const READY_LIMIT: Duration = Duration::from_secs(90);
+/// Measured on a two-core machine busy compiling: a first boot 5-27 s, a restart 3-25 s
+/// (48 s with the CPUs saturated on purpose).
+const READY_LIMIT: Duration = Duration::from_secs(120);
 /// A graceful stop takes a second or two; closing many queues may take longer.
 const STOP_LIMIT: Duration = Duration::from_secs(60);
 /// One AMQP probe; a frozen node must not hold the wait past its deadline.
