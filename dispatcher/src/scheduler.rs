@@ -226,11 +226,14 @@ fn workers_lost(model: &mut Model, agent_id: &str, reason: &str, actions: &mut V
                 actions.push(retry_or_fail(job.request, reason.to_string(), false));
             }
         }
-        if let Some(job_id) = worker.exclusive_job.filter(|j| !worker.running.contains(j)) {
+        if let Some(job_id) = worker.exclusive_job.clone().filter(|j| !worker.running.contains(j)) {
             if let Some(queue) = model.contexts.get_mut(&worker.context) {
                 queue.pending.push_front(job_id);
             }
         }
+        // Should the driver still be alive somewhere (an agent that comes back), it must go:
+        // a shared context never has two.
+        actions.push(stop(&worker, reason));
         actions.push(Action::WorkerGone { worker_id });
     }
 }

@@ -80,8 +80,30 @@ pub struct Shared {
     pub inputs: mpsc::Sender<Input>,
     /// Writes about jobs, in order per job.
     pub reports: ReportQueue,
-    /// What the agent registers as.
-    pub info: AgentInfo,
+    /// What the agent registers as; its `start_time` changes when it registers anew after
+    /// being declared lost (a new life), and the connection keeper announces the current one.
+    pub info: CurrentInfo,
+}
+
+/// The agent's registration, shared by its loop and its connection keeper.
+#[derive(Clone)]
+pub struct CurrentInfo(std::sync::Arc<std::sync::Mutex<AgentInfo>>);
+
+impl CurrentInfo {
+    pub fn new(info: AgentInfo) -> Self {
+        Self(std::sync::Arc::new(std::sync::Mutex::new(info)))
+    }
+
+    pub fn get(&self) -> AgentInfo {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Starts a new life: a new start time, so the dispatcher writes off the old one's workers.
+    fn renew(&self) -> AgentInfo {
+        let mut info = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        info.start_time = now_millis().max(info.start_time + 1);
+        info.clone()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -451,15 +473,19 @@ impl Agent {
 
     async fn evicted(&mut self) {
         let agent_id = self.shared.agent_id.clone();
+        let store = &self.shared.reporter.store;
+        // Heartbeats queued before the last re-registration report an eviction already handled.
+        if store.agent_heartbeat(&agent_id).await.unwrap_or(false) {
+            return;
+        }
         tracing::warn!(agent.id = %agent_id, "declared lost by the dispatcher; stopping workers and registering anew");
         for worker in self.workers.values_mut() {
             worker.stop_reason.get_or_insert_with(|| format!("agent {agent_id} was declared lost"));
             worker.phase = Phase::Stopping;
             kill_group(worker.pgid);
         }
-        let mut info = self.shared.info.clone();
-        info.start_time = now_millis();
-        if let Err(err) = self.shared.reporter.store.register_agent(&info).await {
+        let info = self.shared.info.renew();
+        if let Err(err) = store.register_agent(&info).await {
             tracing::error!(error = %err, "cannot register again");
         }
         self.notify(Notice::AgentUp { agent: info });

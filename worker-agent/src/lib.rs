@@ -24,7 +24,7 @@ use mist_common::store::Store;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::agent::{Agent, Input, Shared};
+use crate::agent::{Agent, CurrentInfo, Input, Shared};
 use crate::artifacts::ArtifactCache;
 use crate::report::{ReportQueue, Reporter};
 
@@ -84,7 +84,7 @@ pub async fn run(settings: Settings, shutdown: CancellationToken) -> anyhow::Res
         port,
         inputs: inputs.clone(),
         reports: ReportQueue::start(reporter.clone(), REPORT_WRITERS),
-        info: info.clone(),
+        info: CurrentInfo::new(info.clone()),
     });
     store.register_agent(&info).await?;
     tracing::info!(agent.id = %agent_id, spark_submit = %spark_submit.display(), "agent registered");
@@ -93,7 +93,7 @@ pub async fn run(settings: Settings, shutdown: CancellationToken) -> anyhow::Res
     tokio::spawn(connections::accept(listener, inputs.clone(), background.clone()));
     tokio::spawn(heartbeat(store.clone(), agent_id.clone(), settings.agent.heartbeat_interval.as_std(), inputs.clone(), background.clone()));
     tokio::spawn(every(LOG_FLUSH, inputs.clone(), background.clone()));
-    let link = tokio::spawn(link::stay_connected(settings.clone(), reporter.clone(), info, inputs.clone(), background.clone()));
+    let link = tokio::spawn(link::stay_connected(settings.clone(), reporter.clone(), shared.info.clone(), inputs.clone(), background.clone()));
 
     let mut agent = Agent::new(shared);
     loop {

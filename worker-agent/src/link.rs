@@ -13,17 +13,16 @@ use mist_common::amqp::publish::Publisher;
 use mist_common::amqp::topology::Topology;
 use mist_common::config::Settings;
 use mist_common::model::messages::{AgentCommand, Notice};
-use mist_common::model::worker::AgentInfo;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::agent::Input;
+use crate::agent::{CurrentInfo, Input};
 use crate::report::Reporter;
 
 /// Longest pause between attempts to reach RabbitMQ.
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
-pub async fn stay_connected(settings: std::sync::Arc<Settings>, reporter: Reporter, info: AgentInfo, inputs: mpsc::Sender<Input>, stop: CancellationToken) {
+pub async fn stay_connected(settings: std::sync::Arc<Settings>, reporter: Reporter, info: CurrentInfo, inputs: mpsc::Sender<Input>, stop: CancellationToken) {
     let mut backoff = Duration::from_millis(200);
     loop {
         let session = session(&settings, &reporter, &info, &inputs, &stop);
@@ -41,7 +40,8 @@ pub async fn stay_connected(settings: std::sync::Arc<Settings>, reporter: Report
 }
 
 /// One connection's life: `Ok` when stopped, `Err` when the connection failed.
-async fn session(settings: &Settings, reporter: &Reporter, info: &AgentInfo, inputs: &mpsc::Sender<Input>, stop: &CancellationToken) -> anyhow::Result<()> {
+async fn session(settings: &Settings, reporter: &Reporter, info: &CurrentInfo, inputs: &mpsc::Sender<Input>, stop: &CancellationToken) -> anyhow::Result<()> {
+    let info = info.get();
     let agent_id = &info.agent_id;
     let connection = mist_common::amqp::connect(&settings.amqp.url, &format!("mist-agent {agent_id}")).await?;
     let topology: &Topology = &reporter.topology;
