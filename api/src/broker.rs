@@ -51,7 +51,7 @@ impl Broker {
         let connection = mist_common::amqp::connect(&self.url, "mist-api").await?;
         let channel = connection.create_channel().await?;
         declare_shared(&channel, &self.topology, self.expire_unused).await?;
-        let publisher = Publisher::new(channel).await?;
+        let publisher = Publisher::open(&connection).await?;
         Ok((connection, publisher))
     }
 

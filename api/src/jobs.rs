@@ -1,5 +1,6 @@
 //! Submitting and cancelling jobs: the two writes the API makes to a job's life.
 
+use mist_common::amqp::publish::{PublishError, Publisher};
 use mist_common::joblog::{line, Level};
 use mist_common::model::job::{JobDetails, JobStatus};
 use mist_common::model::messages::{EventKind, JobEvent};
@@ -30,11 +31,19 @@ pub async fn submit(state: &AppState, submission: Submission) -> Result<JobDetai
     let topology = state.broker.topology();
     let events = topology.events_exchange();
     // Announced first, on the same channel as the request, so every event of the job
-    // follows these.
-    for event in announcements(&job) {
-        let _ = publisher.publish(&events, &event.routing_key(), &event).await;
-    }
-    if let Err(err) = publisher.publish_confirmed(&topology.requests_exchange(), topology.run_routing_key(), &request).await {
+    // follows these; all three are confirmed together.
+    let sent = async {
+        let mut confirms = Vec::new();
+        for event in announcements(&job) {
+            confirms.push(publisher.send_confirmable(&events, &event.routing_key(), &event).await?);
+        }
+        confirms.push(publisher.send_confirmable(&topology.requests_exchange(), topology.run_routing_key(), &request).await?);
+        for confirm in confirms {
+            Publisher::settle(confirm).await?;
+        }
+        Ok::<(), PublishError>(())
+    };
+    if let Err(err) = sent.await {
         let error = format!("cannot queue the job: {err}");
         if let Err(cleanup) = state.store.delete_job(&job.job_id, &job.endpoint).await {
             // The dispatcher adopts it from its record later; the client hears 503 either way.

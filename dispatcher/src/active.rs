@@ -38,7 +38,7 @@ pub async fn run(settings: &Arc<Settings>, store: &Store, lease: &Lease, instanc
     let topology = Topology::new(&settings.namespace);
     let setup = connection.create_channel().await?;
     declare_shared(&setup, &topology, settings.amqp.expire_unused.as_std()).await?;
-    let publisher = Publisher::new(connection.create_channel().await?).await?;
+    let publisher = Publisher::open(&connection).await?;
 
     let mut model = Model::new(instance);
     let waiting = crate::rebuild::rebuild(store, settings.default_context(), &mut model).await.context("rebuilding the model from Redis")?;

@@ -59,7 +59,7 @@ async fn session(settings: &Settings, reporter: &Reporter, info: &CurrentInfo, i
             FieldTable::default(),
         )
         .await?;
-    reporter.publisher.set(Some(Publisher::new(connection.create_channel().await?).await?));
+    reporter.publisher.set(Some(Publisher::open(&connection).await?));
     reporter.notice(&Notice::AgentUp { agent: info.clone() }).await;
     tracing::info!(agent.id = %agent_id, "connected to RabbitMQ; taking commands");
     let mut consumer = channel.basic_consume(queue.into(), "mist-agent".into(), BasicConsumeOptions::default(), FieldTable::default()).await?;
