@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use anyhow::Context;
-use lapin::options::QueueDeleteOptions;
+use lapin::options::{ExchangeDeleteOptions, QueueDeleteOptions};
 use mist_common::amqp::topology::Topology;
 use mist_common::store::keys::Keys;
 
@@ -50,6 +50,19 @@ pub async fn amqp_queues(amqp_url: &str, namespace: &str) -> anyhow::Result<()> 
     for queue in [topology.requests_queue(), topology.dead_letter_queue(), topology.dispatcher_queue()] {
         channel.queue_delete(queue.as_str().into(), QueueDeleteOptions::default()).await.with_context(|| format!("deleting queue {queue}"))?;
     }
+    let _ = connection.close(200, "bench done".into()).await;
+    Ok(())
+}
+
+/// Deletes a queue and an exchange of the same name (what a Celery app declares for its
+/// default queue).
+pub async fn amqp_queue_and_exchange(amqp_url: &str, name: &str) -> anyhow::Result<()> {
+    let connection = tokio::time::timeout(Duration::from_secs(10), mist_common::amqp::connect(amqp_url, "mist-bench cleanup"))
+        .await
+        .context("connecting to RabbitMQ timed out")??;
+    let channel = connection.create_channel().await?;
+    channel.queue_delete(name.into(), QueueDeleteOptions::default()).await.with_context(|| format!("deleting queue {name}"))?;
+    channel.exchange_delete(name.into(), ExchangeDeleteOptions::default()).await.with_context(|| format!("deleting exchange {name}"))?;
     let _ = connection.close(200, "bench done".into()).await;
     Ok(())
 }

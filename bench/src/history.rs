@@ -51,7 +51,15 @@ impl Template {
             .with_context(|| format!("job {job_id}: a log line not in the API's format: {text:?}"))?;
         let status = field("status")?;
         anyhow::ensure!(status.parse::<JobStatus>().is_ok_and(JobStatus::is_done), "template job {job_id} is {status}, not done");
-        Ok(Template { job_id: job_id.to_string(), endpoint: field("endpoint")?, worker_id: fields.get("workerId").cloned(), status, create_time, log, fields })
+        Ok(Template {
+            job_id: job_id.to_string(),
+            endpoint: field("endpoint")?,
+            worker_id: fields.get("workerId").cloned(),
+            status,
+            create_time,
+            log,
+            fields,
+        })
     }
 
     /// The indexes a job of this template is in.
@@ -189,17 +197,22 @@ fn joined(result: Option<Result<redis::RedisResult<()>, tokio::task::JoinError>>
 /// `used_memory` of Redis's `INFO memory`, in bytes.
 pub async fn used_memory(conn: &mut MultiplexedConnection) -> anyhow::Result<u64> {
     let info: String = redis::cmd("INFO").arg("memory").query_async(conn).await?;
-    info.lines()
-        .find_map(|l| l.strip_prefix("used_memory:"))
-        .and_then(|v| v.trim().parse().ok())
-        .context("INFO memory has no used_memory")
+    info.lines().find_map(|l| l.strip_prefix("used_memory:")).and_then(|v| v.trim().parse().ok()).context("INFO memory has no used_memory")
 }
 
 /// `MEMORY USAGE` of a job's record and log together, counted exactly (`SAMPLES 0`).
 pub async fn record_bytes(conn: &mut MultiplexedConnection, keys: &Keys, job_id: &str) -> anyhow::Result<u64> {
     let (hash, log): (Option<u64>, Option<u64>) = redis::pipe()
-        .cmd("MEMORY").arg("USAGE").arg(keys.job(job_id)).arg("SAMPLES").arg(0)
-        .cmd("MEMORY").arg("USAGE").arg(keys.job_log(job_id)).arg("SAMPLES").arg(0)
+        .cmd("MEMORY")
+        .arg("USAGE")
+        .arg(keys.job(job_id))
+        .arg("SAMPLES")
+        .arg(0)
+        .cmd("MEMORY")
+        .arg("USAGE")
+        .arg(keys.job_log(job_id))
+        .arg("SAMPLES")
+        .arg(0)
         .query_async(conn)
         .await?;
     Ok(hash.unwrap_or(0) + log.unwrap_or(0))
@@ -212,10 +225,7 @@ mod tests {
     #[test]
     fn log_lines_read_back_as_written() {
         let text = line(Level::Error, 1_700_000_000_123, "j-1", "failed: boom");
-        assert_eq!(
-            parse_log_line(text.trim_end(), "j-1"),
-            Some((Level::Error, 1_700_000_000_123, "failed: boom".to_string()))
-        );
+        assert_eq!(parse_log_line(text.trim_end(), "j-1"), Some((Level::Error, 1_700_000_000_123, "failed: boom".to_string())));
         assert_eq!(parse_log_line(text.trim_end(), "other"), None);
     }
 }

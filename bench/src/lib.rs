@@ -2,13 +2,16 @@
 //! their own — on the seven scenarios, in the same run as the peers' baselines
 //! (`../shared/bench/`), and reports every figure against its target.
 //!
-//! A run: the peers first (nothing of Mist runs yet), then Mist starts; idle memory; the
-//! functions are deployed and the shared driver warmed; scenarios 1–5, then 7's jobs (they
-//! also show the sustained rate), then 6 (its million records would only weigh on the
-//! others); then Mist stops, leftovers are checked, and the run's Redis keys and queues go.
+//! A run: Mist starts; idle memory; the functions are deployed and the shared driver
+//! warmed; scenario 1; the Celery baseline, then 2 and 3; the Spark baseline, then 4 and 5
+//! (each peer right before the scenarios it is compared with, Mist idle meanwhile); then
+//! 7's jobs (they also show the sustained rate), then 6 (its million records would only
+//! weigh on the others); then Mist stops, leftovers are checked, and the run's Redis keys
+//! and queues go.
 
 pub mod api;
 pub mod cleanup;
+pub mod cpu;
 pub mod history;
 pub mod mist;
 pub mod peers;
@@ -47,18 +50,16 @@ pub async fn run(plan: &Plan) -> anyhow::Result<Report> {
     tracing::info!(namespace, dir = %dir.display(), "bench run");
 
     let mut outcome: anyhow::Result<()> = Ok(());
-    if interruptible(peers(plan, &dir, &mut report)).await.is_some() {
-        tracing::info!("starting Mist");
-        match Mist::start(&plan.places, &namespace, plan.history).await {
-            Ok(mist) => {
-                if let Some(measured) = interruptible(measure(plan, &mist, &mut report)).await {
-                    outcome = measured;
-                }
-                report.notes.extend(mist.complaints(20).into_iter().map(|l| format!("Mist logged {l}")));
-                stop(mist, &dir, &mut report).await;
+    tracing::info!("starting Mist");
+    match Mist::start(&plan.places, &namespace, plan.history).await {
+        Ok(mist) => {
+            if let Some(measured) = interruptible(measure(plan, &mist, &mut report)).await {
+                outcome = measured;
             }
-            Err(err) => outcome = Err(err),
+            report.notes.extend(mist.complaints(20).into_iter().map(|l| format!("Mist logged {l}")));
+            stop(mist, &dir, &mut report).await;
         }
+        Err(err) => outcome = Err(err),
     }
     clean(plan, &namespace, &mut report).await;
     report.load.push(load_average());
@@ -67,19 +68,22 @@ pub async fn run(plan: &Plan) -> anyhow::Result<Report> {
     Ok(report)
 }
 
-/// The Celery baseline when scenario 2 or 3 runs; the Spark one when 4 or 5 does.
-async fn peers(plan: &Plan, dir: &Path, report: &mut Report) {
-    if !plan.run_peers {
-        return;
-    }
-    let places = &plan.places;
-    if plan.runs(Scenario::Throughput) || plan.runs(Scenario::Latency) {
+/// The Celery baseline, right before scenarios 2 and 3 (Mist idle meanwhile), so both
+/// sides meet the same load from whatever else runs on the machine.
+async fn celery(plan: &Plan, dir: &Path, report: &mut Report) {
+    if plan.run_peers && (plan.runs(Scenario::Throughput) || plan.runs(Scenario::Latency)) {
         tracing::info!(jobs = plan.jobs, latency = plan.latency_samples, "celery-baseline.sh");
-        report.celery = Some(peers::celery(&places.peers_dir, dir, plan.jobs, plan.latency_samples).await.map_err(|e| format!("{e:#}")));
+        report.celery = Some(
+            peers::celery(&plan.places.peers_dir, dir, &plan.places.amqp_url, plan.jobs, plan.latency_samples).await.map_err(|e| format!("{e:#}")),
+        );
     }
-    if plan.runs(Scenario::SparkOverhead) || plan.runs(Scenario::Exclusive) {
+}
+
+/// The Spark baseline, right before scenarios 4 and 5, for the same reason.
+async fn spark(plan: &Plan, dir: &Path, report: &mut Report) {
+    if plan.run_peers && (plan.runs(Scenario::SparkOverhead) || plan.runs(Scenario::Exclusive)) {
         tracing::info!("spark-baseline.sh");
-        report.spark = Some(peers::spark(&places.peers_dir, dir, &places.python).await.map_err(|e| format!("{e:#}")));
+        report.spark = Some(peers::spark(&plan.places.peers_dir, dir, &plan.places.python).await.map_err(|e| format!("{e:#}")));
     }
 }
 
@@ -93,11 +97,12 @@ async fn measure(plan: &Plan, mist: &Mist, report: &mut Report) -> anyhow::Resul
         progress: Progress::connect(&plan.places.redis_url, &mist.namespace).await?,
         redis,
         keys: Keys::new(&mist.namespace),
+        parts: mist.pids(),
+        run_dir: mist.dir.to_string_lossy().into_owned(),
     };
-    let pids = mist.pids();
     let text = |e: anyhow::Error| format!("{e:#}");
     if plan.runs(Scenario::Memory) {
-        report.memory_idle = Some(scenarios::memory::reading(&pids).map_err(text));
+        report.memory_idle = Some(scenarios::memory::reading(&bench.parts).map_err(text));
     }
     tracing::info!("deploying the functions and starting the shared driver");
     bench.deploy().await?;
@@ -105,6 +110,7 @@ async fn measure(plan: &Plan, mist: &Mist, report: &mut Report) -> anyhow::Resul
         tracing::info!(submissions = plan.jobs, "1 submit");
         report.submit = Some(scenarios::submit::run(&bench).await.map_err(text));
     }
+    celery(plan, &mist.dir, report).await;
     if plan.runs(Scenario::Throughput) {
         tracing::info!(jobs = plan.jobs, "2 throughput");
         report.throughput = Some(scenarios::throughput::run(&bench).await.map_err(text));
@@ -113,6 +119,7 @@ async fn measure(plan: &Plan, mist: &Mist, report: &mut Report) -> anyhow::Resul
         tracing::info!(samples = plan.latency_samples, "3 latency");
         report.latency = Some(scenarios::latency::run(&bench).await.map_err(text));
     }
+    spark(plan, &mist.dir, report).await;
     if plan.runs(Scenario::SparkOverhead) {
         tracing::info!(samples = plan.spark_samples, "4 spark overhead");
         report.spark_overhead = Some(scenarios::spark_overhead::run(&bench).await.map_err(text));
@@ -123,7 +130,7 @@ async fn measure(plan: &Plan, mist: &Mist, report: &mut Report) -> anyhow::Resul
     }
     if plan.runs(Scenario::Memory) {
         tracing::info!(jobs = plan.memory_jobs, "7 memory after jobs");
-        report.memory_after = Some(scenarios::memory::after_jobs(&bench, &pids).await.map_err(text));
+        report.memory_after = Some(scenarios::memory::after_jobs(&bench).await.map_err(text));
     }
     if plan.runs(Scenario::Listing) {
         tracing::info!(history = plan.history, "6 listing");
@@ -178,7 +185,5 @@ async fn interruptible<F: Future>(work: F) -> Option<F::Output> {
 
 /// The first three fields of `/proc/loadavg`.
 fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|_| "unknown".into())
+    std::fs::read_to_string("/proc/loadavg").map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" ")).unwrap_or_else(|_| "unknown".into())
 }

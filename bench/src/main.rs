@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::Parser;
-use mist_bench::plan::{parse_only, Counts, Places, Plan};
+use mist_bench::plan::{parse_only, Places, Plan, Sizes};
 
 #[derive(Parser)]
 #[command(name = "mist-bench", version, about = "Measures Mist against its targets and the Celery and Spark baselines")]
@@ -67,7 +67,7 @@ async fn main() -> anyhow::Result<()> {
 }
 
 fn plan(args: Args) -> anyhow::Result<Plan> {
-    let counts = if args.quick { Counts::QUICK } else { Counts::FULL };
+    let counts = if args.quick { Sizes::QUICK } else { Sizes::FULL };
     let exe = std::env::current_exe().context("finding this executable")?;
     let bin_dir = match args.bin_dir {
         Some(dir) => dir,
@@ -86,7 +86,15 @@ fn plan(args: Args) -> anyhow::Result<Plan> {
         listing_samples: counts.listing_samples,
         memory_jobs: args.memory_jobs.unwrap_or(counts.memory_jobs),
         run_peers: !args.skip_peers,
-        places: Places { bin_dir, work_root, redis_url: args.redis_url, amqp_url: args.amqp_url, python: python(args.python), peers_dir, log_level: args.mist_log },
+        places: Places {
+            bin_dir,
+            work_root,
+            redis_url: args.redis_url,
+            amqp_url: args.amqp_url,
+            python: python(args.python),
+            peers_dir,
+            log_level: args.mist_log,
+        },
     })
 }
 
@@ -95,6 +103,10 @@ fn plan(args: Args) -> anyhow::Result<Plan> {
 fn python(given: Option<String>) -> String {
     given.unwrap_or_else(|| {
         let made = PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache/mist/pyenv/bin/python");
-        if made.exists() { made.to_string_lossy().into_owned() } else { "python3".into() }
+        if made.exists() {
+            made.to_string_lossy().into_owned()
+        } else {
+            "python3".into()
+        }
     })
 }

@@ -48,10 +48,7 @@ impl Mist {
         mist.wait_until("the API answers", Duration::from_secs(30), |status| status.is_some()).await?;
         mist.spawn("mist-dispatcher")?;
         mist.spawn("mist-agent")?;
-        mist.wait_until("the agent registers", Duration::from_secs(90), |status| {
-            status.is_some_and(|s| s["agents"].as_u64() == Some(1))
-        })
-        .await?;
+        mist.wait_until("the agent registers", Duration::from_secs(90), |status| status.is_some_and(|s| s["agents"].as_u64() == Some(1))).await?;
         Ok(mist)
     }
 
@@ -88,10 +85,9 @@ impl Mist {
         let mut found = Vec::new();
         for part in PARTS {
             let text = std::fs::read_to_string(self.dir.join(format!("{part}.log"))).unwrap_or_default();
+            // `<time> <LEVEL> <target>: …`: the level is the second field (the logs are plain, NO_COLOR).
             found.extend(
-                text.lines()
-                    .filter(|line| line.contains(" WARN ") || line.contains(" ERROR "))
-                    .map(|line| format!("{part}: {line}")),
+                text.lines().filter(|line| matches!(line.split_whitespace().nth(1), Some("WARN" | "ERROR"))).map(|line| format!("{part}: {line}")),
             );
         }
         let total = found.len();

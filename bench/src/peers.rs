@@ -25,39 +25,46 @@ pub struct Spark {
     pub warm_p95_ms: f64,
 }
 
-/// `celery-baseline.sh <throughput jobs> <latency samples>`.
-pub async fn celery(script_dir: &Path, out_dir: &Path, jobs: u64, latency_samples: usize) -> anyhow::Result<Celery> {
+/// `celery-baseline.sh <throughput jobs> <latency samples>`. The script leaves its queue
+/// and exchange (`bench-<its pid>`, durable) in the broker; they are deleted after it.
+pub async fn celery(script_dir: &Path, out_dir: &Path, amqp_url: &str, jobs: u64, latency_samples: usize) -> anyhow::Result<Celery> {
     let script = script_dir.join("celery-baseline.sh");
-    let output = run(&script, &[jobs.to_string(), latency_samples.to_string()], out_dir, "celery-baseline").await?;
+    let (output, pid) = run(&script, &[jobs.to_string(), latency_samples.to_string()], out_dir, "celery-baseline").await?;
+    if let Err(err) = crate::cleanup::amqp_queue_and_exchange(amqp_url, &format!("bench-{pid}")).await {
+        tracing::warn!(error = %format!("{err:#}"), "cannot delete the Celery baseline's queue");
+    }
     parse_celery(&output)
 }
 
 /// `spark-baseline.sh <python>`.
 pub async fn spark(script_dir: &Path, out_dir: &Path, python: &str) -> anyhow::Result<Spark> {
     let script = script_dir.join("spark-baseline.sh");
-    let output = run(&script, &[python.to_string()], out_dir, "spark-baseline").await?;
+    let (output, _) = run(&script, &[python.to_string()], out_dir, "spark-baseline").await?;
     parse_spark(&output)
 }
 
-async fn run(script: &Path, args: &[String], out_dir: &Path, name: &str) -> anyhow::Result<String> {
+/// Runs a script to its end; returns its stdout and its process id.
+async fn run(script: &Path, args: &[String], out_dir: &Path, name: &str) -> anyhow::Result<(String, u32)> {
     anyhow::ensure!(script.exists(), "{} is missing", script.display());
     let stderr_path = out_dir.join(format!("{name}.stderr"));
     let stderr = std::fs::File::create(&stderr_path)?;
-    let output = tokio::process::Command::new("bash")
+    let child = tokio::process::Command::new("bash")
         .arg(script)
         .args(args)
         .stdin(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(stderr)
         .kill_on_drop(true)
-        .output()
-        .await
+        .spawn()
         .with_context(|| format!("running {}", script.display()))?;
+    let pid = child.id().unwrap_or(0);
+    let output = child.wait_with_output().await.with_context(|| format!("running {}", script.display()))?;
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     std::fs::write(out_dir.join(format!("{name}.out")), &stdout)?;
     if !output.status.success() {
         bail!("{} exited with {} (output in {})", script.display(), output.status, out_dir.display());
     }
-    Ok(stdout)
+    Ok((stdout, pid))
 }
 
 /// The last line is `{"celery_throughput_jobs_s": …, "celery_latency_ms": {"p50", "p95", "p99"}}`.
@@ -67,12 +74,7 @@ fn parse_celery(output: &str) -> anyhow::Result<Celery> {
     let latency = &json["celery_latency_ms"];
     Ok(Celery {
         throughput_jobs_s: number(&json["celery_throughput_jobs_s"])?,
-        latency: Percentiles {
-            p50_ms: number(&latency["p50"])?,
-            p95_ms: number(&latency["p95"])?,
-            p99_ms: number(&latency["p99"])?,
-            samples: 0,
-        },
+        latency: Percentiles { p50_ms: number(&latency["p50"])?, p95_ms: number(&latency["p95"])?, p99_ms: number(&latency["p99"])?, samples: 0 },
     })
 }
 
@@ -81,10 +83,8 @@ fn parse_celery(output: &str) -> anyhow::Result<Celery> {
 fn parse_spark(output: &str) -> anyhow::Result<Spark> {
     let json = last_json(output)?;
     let warm = &json["spark_warm_ms"];
-    let cold_line = output
-        .lines()
-        .find_map(|l| l.strip_prefix("spark cold spark-submit:"))
-        .context("spark-baseline: no \"spark cold spark-submit\" line")?;
+    let cold_line =
+        output.lines().find_map(|l| l.strip_prefix("spark cold spark-submit:")).context("spark-baseline: no \"spark cold spark-submit\" line")?;
     let cold_s = cold_line
         .split_whitespace()
         .next()

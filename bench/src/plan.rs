@@ -56,13 +56,10 @@ impl FromStr for Scenario {
     /// A number (`1`–`7`) or a name (`submit`, `throughput`, …).
     fn from_str(value: &str) -> Result<Self, Self::Err> {
         let value = value.trim().to_ascii_lowercase();
-        Scenario::ALL
-            .into_iter()
-            .find(|s| s.name() == value || s.number().to_string() == value)
-            .ok_or_else(|| {
-                let names: Vec<String> = Scenario::ALL.iter().map(|s| format!("{} ({})", s.number(), s.name())).collect();
-                format!("unknown scenario {value:?}; one of {}", names.join(", "))
-            })
+        Scenario::ALL.into_iter().find(|s| s.name() == value || s.number().to_string() == value).ok_or_else(|| {
+            let names: Vec<String> = Scenario::ALL.iter().map(|s| format!("{} ({})", s.number(), s.name())).collect();
+            format!("unknown scenario {value:?}; one of {}", names.join(", "))
+        })
     }
 }
 
@@ -76,7 +73,7 @@ pub struct Plan {
     pub connections: usize,
     /// Sequential `force=true` no-op jobs (scenario 3); Celery's latency run uses the same.
     pub latency_samples: usize,
-    /// Sequential Spark jobs through Mist (scenario 4).
+    /// Sequential Spark jobs through Mist (scenario 4); the baseline times 50.
     pub spark_samples: usize,
     /// Exclusive jobs, each with its own driver (scenario 5); the median is reported.
     pub exclusive_samples: usize,
@@ -109,7 +106,7 @@ pub struct Places {
 
 /// The counts a run uses unless told otherwise.
 #[derive(Debug, Clone, Copy)]
-pub struct Counts {
+pub struct Sizes {
     pub jobs: u64,
     pub latency_samples: usize,
     pub spark_samples: usize,
@@ -119,12 +116,12 @@ pub struct Counts {
     pub memory_jobs: u64,
 }
 
-impl Counts {
+impl Sizes {
     /// The figures. Latency samples match the Celery script's default (500).
-    pub const FULL: Counts = Counts {
+    pub const FULL: Sizes = Sizes {
         jobs: 5_000,
         latency_samples: 500,
-        spark_samples: 100,
+        spark_samples: 50,
         exclusive_samples: 3,
         history: 1_000_000,
         listing_samples: 1_000,
@@ -132,15 +129,8 @@ impl Counts {
     };
 
     /// A smoke run: every scenario, a few minutes at most.
-    pub const QUICK: Counts = Counts {
-        jobs: 300,
-        latency_samples: 50,
-        spark_samples: 10,
-        exclusive_samples: 1,
-        history: 10_000,
-        listing_samples: 200,
-        memory_jobs: 1_000,
-    };
+    pub const QUICK: Sizes =
+        Sizes { jobs: 300, latency_samples: 50, spark_samples: 10, exclusive_samples: 1, history: 10_000, listing_samples: 200, memory_jobs: 1_000 };
 }
 
 /// Parses `--only 1,3,listing`; every scenario when absent. Duplicates are dropped and
@@ -149,11 +139,7 @@ pub fn parse_only(value: Option<&str>) -> Result<Vec<Scenario>, String> {
     let Some(value) = value else {
         return Ok(Scenario::ALL.to_vec());
     };
-    let mut scenarios = value
-        .split(',')
-        .filter(|part| !part.trim().is_empty())
-        .map(Scenario::from_str)
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut scenarios = value.split(',').filter(|part| !part.trim().is_empty()).map(Scenario::from_str).collect::<Result<Vec<_>, _>>()?;
     scenarios.sort();
     scenarios.dedup();
     if scenarios.is_empty() {

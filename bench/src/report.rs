@@ -89,7 +89,14 @@ pub struct Row {
     pub key: &'static str,
 }
 
-fn row(scenario: impl Into<String>, mist: impl Into<String>, peer: impl Into<String>, target: impl Into<String>, verdict: Verdict, key: &'static str) -> Row {
+fn row(
+    scenario: impl Into<String>,
+    mist: impl Into<String>,
+    peer: impl Into<String>,
+    target: impl Into<String>,
+    verdict: Verdict,
+    key: &'static str,
+) -> Row {
     Row { scenario: scenario.into(), mist: mist.into(), peer: peer.into(), target: target.into(), verdict, key }
 }
 
@@ -98,7 +105,11 @@ fn ok<T>(slot: &Slot<T>) -> Option<&T> {
 }
 
 fn ms(value: f64) -> String {
-    if value < 10.0 { format!("{value:.2} ms") } else { format!("{value:.1} ms") }
+    if value < 10.0 {
+        format!("{value:.2} ms")
+    } else {
+        format!("{value:.1} ms")
+    }
 }
 
 fn thousands(value: f64) -> String {
@@ -119,9 +130,8 @@ impl Report {
         let mut rows = Vec::new();
         let celery = ok(&self.celery);
         let spark = ok(&self.spark);
-        let peer_or = |value: Option<String>, slot_err: Option<&String>| {
-            value.or_else(|| slot_err.map(|_| "error".to_string())).unwrap_or_else(|| "-".into())
-        };
+        let peer_or =
+            |value: Option<String>, slot_err: Option<&String>| value.or_else(|| slot_err.map(|_| "error".to_string())).unwrap_or_else(|| "-".into());
         let celery_err = self.celery.as_ref().and_then(|r| r.as_ref().err());
         let spark_err = self.spark.as_ref().and_then(|r| r.as_ref().err());
 
@@ -141,7 +151,9 @@ impl Report {
                 Err(_) => ("error".into(), None),
             };
             let peer = peer_or(celery.map(|c| format!("Celery {}/s", thousands(c.throughput_jobs_s))), celery_err);
-            let target = celery.map(|c| format!(">= 2x Celery ({}/s)", thousands(THROUGHPUT_FACTOR * c.throughput_jobs_s))).unwrap_or_else(|| ">= 2x Celery".into());
+            let target = celery
+                .map(|c| format!(">= 2x Celery ({}/s)", thousands(THROUGHPUT_FACTOR * c.throughput_jobs_s)))
+                .unwrap_or_else(|| ">= 2x Celery".into());
             rows.push(row("2 end-to-end no-op jobs/s, shared ctx", mist, peer, target, Verdict::from(met), "throughput"));
         }
         if let Some(slot) = &self.latency {
@@ -186,7 +198,14 @@ impl Report {
                 let page = figures.and_then(|f| f.pages.get(i));
                 let mist = page.map(|p| format!("p99 {} (p50 {})", ms(p.p99_ms), ms(p.p50_ms))).unwrap_or_else(|| "error".into());
                 let met = page.map(|p| p.p99_ms <= LISTING_P99_MS);
-                rows.push(row(format!("6 GET {query}{}", if i == 0 { jobs.as_str() } else { "" }), mist, "-", "p99 <= 10 ms", Verdict::from(met), key));
+                rows.push(row(
+                    format!("6 GET {query}{}", if i == 0 { jobs.as_str() } else { "" }),
+                    mist,
+                    "-",
+                    "p99 <= 10 ms",
+                    Verdict::from(met),
+                    key,
+                ));
             }
             let bytes = figures
                 .map(|f| format!("{} B (record+log {} B)", thousands(f.redis_bytes_per_job), thousands(f.record_bytes)))
@@ -211,7 +230,14 @@ impl Report {
         }
         if let Some(slot) = &self.memory_after {
             let label = ok(&self.memory_after).map(|a| format!("after {} jobs", thousands(a.jobs as f64))).unwrap_or_else(|| "after jobs".into());
-            memory_rows(&mut rows, &label, slot.as_ref().ok().map(|a| &a.reading), slot.is_err(), AFTER_MIB, ["rss_after_api", "rss_after_dispatcher", "rss_after_agent"]);
+            memory_rows(
+                &mut rows,
+                &label,
+                slot.as_ref().ok().map(|a| &a.reading),
+                slot.is_err(),
+                AFTER_MIB,
+                ["rss_after_api", "rss_after_dispatcher", "rss_after_agent"],
+            );
         }
         rows
     }
@@ -265,8 +291,7 @@ impl Report {
 
     /// Did every scenario that ran produce its figures?
     pub fn complete(&self) -> bool {
-        self.fatal.is_none()
-            && self.errors().iter().all(|(name, _)| name.ends_with("baseline"))
+        self.fatal.is_none() && self.errors().iter().all(|(name, _)| name.ends_with("baseline"))
     }
 
     /// Every figure as one JSON object (`null` where not run or not measured).
@@ -276,17 +301,24 @@ impl Report {
         let mut out = Map::new();
         out.insert("namespace".into(), json!(self.namespace));
         if let Some(f) = ok(&self.submit) {
-            out.insert("submit".into(), json!({
-                "accepted_per_s": f.accepted_per_s.round(), "submitted": f.submitted, "accepted": f.accepted,
-                "refused": f.refused, "lost": f.lost(), "finished": f.outcome.finished, "failed": f.outcome.failed,
-                "seconds": round3(f.elapsed.as_secs_f64()),
-            }));
+            out.insert(
+                "submit".into(),
+                json!({
+                    "accepted_per_s": f.accepted_per_s.round(), "submitted": f.submitted, "accepted": f.accepted,
+                    "refused": f.refused, "lost": f.lost(), "finished": f.outcome.finished, "failed": f.outcome.failed,
+                    "seconds": round3(f.elapsed.as_secs_f64()),
+                }),
+            );
         }
         if let Some(f) = ok(&self.throughput) {
-            out.insert("throughput".into(), json!({
-                "jobs_per_s": f.jobs_per_s.round(), "jobs": f.jobs, "seconds": round3(f.elapsed.as_secs_f64()),
-                "submitting_seconds": round3(f.submitting.as_secs_f64()), "failed": f.outcome.failed,
-            }));
+            out.insert(
+                "throughput".into(),
+                json!({
+                    "jobs_per_s": f.jobs_per_s.round(), "jobs": f.jobs, "seconds": round3(f.elapsed.as_secs_f64()),
+                    "submitting_seconds": round3(f.submitting.as_secs_f64()), "failed": f.outcome.failed,
+                    "cpu_s": cpu_json(&f.cpu),
+                }),
+            );
         }
         if let Some(p) = ok(&self.latency) {
             out.insert("latency_ms".into(), p.to_json());
@@ -303,12 +335,15 @@ impl Report {
         }
         if let Some(f) = ok(&self.listing) {
             let pages: Map<String, Value> = listing::QUERIES.iter().zip(&f.pages).map(|(q, p)| (q.to_string(), p.to_json())).collect();
-            out.insert("listing".into(), json!({
-                "history_written": f.written.jobs, "history_failed": f.written.failed, "history_total": f.history_total,
-                "write_seconds": round3(f.written.elapsed.as_secs_f64()), "pages_ms": pages,
-                "redis_bytes_per_job": f.redis_bytes_per_job.round(), "record_bytes": f.record_bytes.round(),
-                "real_record_bytes": f.template_record_bytes,
-            }));
+            out.insert(
+                "listing".into(),
+                json!({
+                    "history_written": f.written.jobs, "history_failed": f.written.failed, "history_total": f.history_total,
+                    "write_seconds": round3(f.written.elapsed.as_secs_f64()), "pages_ms": pages,
+                    "redis_bytes_per_job": f.redis_bytes_per_job.round(), "record_bytes": f.record_bytes.round(),
+                    "real_record_bytes": f.template_record_bytes,
+                }),
+            );
         }
         let mib = |reading: &Reading, peak: bool| -> Value {
             reading.iter().map(|(part, r)| (part.to_string(), json!(round3(if peak { r.peak_mib } else { r.now_mib })))).collect::<Map<_, _>>().into()
@@ -319,7 +354,10 @@ impl Report {
         if let Some(a) = ok(&self.memory_after) {
             out.insert("rss_after_mib".into(), mib(&a.reading, false));
             out.insert("rss_peak_mib".into(), mib(&a.reading, true));
-            out.insert("memory_jobs".into(), json!({ "jobs": a.jobs, "jobs_per_s": a.jobs_per_s.round(), "failed": a.outcome.failed }));
+            out.insert(
+                "memory_jobs".into(),
+                json!({ "jobs": a.jobs, "jobs_per_s": a.jobs_per_s.round(), "failed": a.outcome.failed, "cpu_s": cpu_json(&a.cpu) }),
+            );
             let series: Vec<Value> = a
                 .series
                 .iter()
@@ -350,6 +388,11 @@ impl Report {
         out.insert("seconds".into(), json!(self.elapsed.as_secs()));
         out.into()
     }
+}
+
+/// CPU seconds per process, to two decimals.
+fn cpu_json(cpu: &std::collections::BTreeMap<String, f64>) -> Value {
+    cpu.iter().map(|(label, s)| (label.clone(), json!((s * 100.0).round() / 100.0))).collect::<Map<_, _>>().into()
 }
 
 #[cfg(test)]

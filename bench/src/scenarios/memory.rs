@@ -5,9 +5,12 @@
 //! during the run with the jobs recorded and done so far, which tells memory held per job
 //! (it keeps growing while the backlog drains) from memory held by the backlog.
 
+use std::collections::BTreeMap;
+use std::convert::Infallible;
 use std::time::{Duration, Instant};
 
 use super::{Bench, STALL};
+use crate::cpu;
 use crate::progress::Counts;
 use crate::rss::{self, Resident};
 
@@ -29,6 +32,8 @@ pub struct After {
     pub jobs_per_s: f64,
     pub outcome: Counts,
     pub series: Vec<Point>,
+    /// CPU seconds each process used during the jobs (see `cpu`).
+    pub cpu: BTreeMap<String, f64>,
 }
 
 /// A reading during the run.
@@ -45,34 +50,35 @@ pub fn reading(pids: &[(&'static str, u32)]) -> anyhow::Result<Reading> {
     pids.iter().map(|(part, pid)| Ok((*part, rss::read(*pid)?))).collect()
 }
 
-pub async fn after_jobs(bench: &Bench<'_>, pids: &[(&'static str, u32)]) -> anyhow::Result<After> {
+pub async fn after_jobs(bench: &Bench<'_>) -> anyhow::Result<After> {
     let jobs = bench.plan.memory_jobs;
+    let watched = cpu::watched(&bench.parts, &bench.run_dir);
+    let cpu_before = cpu::snapshot(&watched);
     let started = Instant::now();
     let mut series = Vec::new();
     let (burst, done) = {
-        let work = async {
-            tokio::join!(bench.api.burst(ENDPOINT, jobs, bench.plan.connections), bench.progress.wait_done(ENDPOINT, jobs, STALL))
-        };
-        let sampling = sample(bench, pids, started, &mut series);
+        let work = async { tokio::join!(bench.api.burst(ENDPOINT, jobs, bench.plan.connections), bench.progress.wait_done(ENDPOINT, jobs, STALL)) };
+        let sampling = sample(bench, started, &mut series);
         tokio::select! {
             outcome = work => outcome,
-            () = sampling => unreachable!("sampling runs until the jobs are done"),
+            never = sampling => match never {},
         }
     };
     if let Some(error) = burst.first_error {
         anyhow::bail!("{} of {jobs} submissions refused; first: {error}", burst.refused);
     }
     let (outcome, last_done) = done?;
+    let (_, cpu) = cpu::between(&cpu_before, &cpu::snapshot(&watched));
     let jobs_per_s = jobs as f64 / (last_done - started).as_secs_f64();
     tokio::time::sleep(SETTLE).await;
-    Ok(After { reading: reading(pids)?, jobs, jobs_per_s, outcome, series })
+    Ok(After { reading: reading(&bench.parts)?, jobs, jobs_per_s, outcome, series, cpu })
 }
 
 /// Appends a reading every `SAMPLE_EVERY`, for as long as it is polled.
-async fn sample(bench: &Bench<'_>, pids: &[(&'static str, u32)], started: Instant, series: &mut Vec<Point>) {
+async fn sample(bench: &Bench<'_>, started: Instant, series: &mut Vec<Point>) -> Infallible {
     loop {
         tokio::time::sleep(SAMPLE_EVERY).await;
-        if let (Ok(counts), Ok(reading)) = (bench.progress.counts(ENDPOINT).await, reading(pids)) {
+        if let (Ok(counts), Ok(reading)) = (bench.progress.counts(ENDPOINT).await, reading(&bench.parts)) {
             series.push(Point { seconds: started.elapsed().as_secs_f64(), recorded: counts.all, done: counts.done(), reading });
         }
     }

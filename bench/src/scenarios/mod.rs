@@ -56,6 +56,10 @@ pub struct Bench<'a> {
     pub progress: Progress,
     pub redis: MultiplexedConnection,
     pub keys: Keys,
+    /// Mist's parts and their process ids.
+    pub parts: Vec<(&'static str, u32)>,
+    /// `target/bench/<namespace>`: on the command line of every worker of the run.
+    pub run_dir: String,
 }
 
 impl Bench<'_> {

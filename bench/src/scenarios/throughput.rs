@@ -6,7 +6,10 @@
 
 use std::time::{Duration, Instant};
 
+use std::collections::BTreeMap;
+
 use super::{Bench, STALL};
+use crate::cpu;
 use crate::progress::Counts;
 
 pub const ENDPOINT: &str = "throughput";
@@ -22,20 +25,22 @@ pub struct Figures {
     /// How long submitting took, inside `elapsed`.
     pub submitting: Duration,
     pub outcome: Counts,
+    /// CPU seconds each process used meanwhile (see `cpu`).
+    pub cpu: BTreeMap<String, f64>,
 }
 
 pub async fn run(bench: &Bench<'_>) -> anyhow::Result<Figures> {
     bench.warm_up(WARM_UP_JOBS).await?;
     let jobs = bench.plan.jobs;
+    let watched = cpu::watched(&bench.parts, &bench.run_dir);
+    let cpu_before = cpu::snapshot(&watched);
     let started = Instant::now();
-    let (burst, done) = tokio::join!(
-        bench.api.burst(ENDPOINT, jobs, bench.plan.connections),
-        bench.progress.wait_done(ENDPOINT, jobs, STALL)
-    );
+    let (burst, done) = tokio::join!(bench.api.burst(ENDPOINT, jobs, bench.plan.connections), bench.progress.wait_done(ENDPOINT, jobs, STALL));
     if let Some(error) = burst.first_error {
         anyhow::bail!("{} of {jobs} submissions refused; first: {error}", burst.refused);
     }
     let (outcome, last_done) = done?;
+    let (_, cpu) = cpu::between(&cpu_before, &cpu::snapshot(&watched));
     let elapsed = last_done - started;
-    Ok(Figures { jobs, elapsed, jobs_per_s: jobs as f64 / elapsed.as_secs_f64(), submitting: burst.elapsed, outcome })
+    Ok(Figures { jobs, elapsed, jobs_per_s: jobs as f64 / elapsed.as_secs_f64(), submitting: burst.elapsed, outcome, cpu })
 }
