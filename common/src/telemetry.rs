@@ -9,7 +9,9 @@ use crate::config::{LogFormat, LogSettings};
 pub fn init(settings: &LogSettings) {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new(settings.level.as_str()));
-    let builder = fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    // Colours only for a person at a terminal, never in log files.
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stderr()) && std::env::var_os("NO_COLOR").is_none();
+    let builder = fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(colour);
     // A second init (tests start several components in one process) is harmless.
     let _ = match settings.format {
         LogFormat::Text => builder.try_init(),
