@@ -46,6 +46,15 @@ async fn starts(api: &ApiClient, id: &str) -> usize {
     api.logs(id).await.lines().filter(|l| l.ends_with("assigned; started")).count()
 }
 
+/// Submits `quick` until the API accepts it again (after an outage); returns the job id.
+async fn submit_once_accepted(api: &ApiClient) -> String {
+    mist_tests::wait_for("a submission to be accepted again", Duration::from_secs(60), || async {
+        let answer = api.post("/endpoints/quick/jobs", "{}").await;
+        (answer.status == 200).then(|| answer.json()["id"].as_str().unwrap_or_default().to_string())
+    })
+    .await
+}
+
 fn error_of(job: &Value) -> String {
     job["jobResult"].as_str().unwrap_or_default().to_string()
 }
@@ -225,11 +234,7 @@ async fn a_rabbitmq_restart_refuses_new_work_meanwhile_and_finishes_accepted_job
     let back = Instant::now();
     let job = api.wait_done(&running).await;
     assert_eq!(job["status"], "finished", "a job accepted before the outage finishes: {job}");
-    let after = mist_tests::wait_for("a submission to be accepted again", Duration::from_secs(60), || async {
-        let answer = api.post("/endpoints/quick/jobs", "{}").await;
-        (answer.status == 200).then(|| answer.json()["id"].as_str().unwrap_or_default().to_string())
-    })
-    .await;
+    let after = submit_once_accepted(&api).await;
     assert_eq!(api.wait_done(&after).await["status"], "finished");
     report("RabbitMQ kill and restart, new job finished after restart", back);
     report("RabbitMQ outage, from kill to a finished new job", down);
@@ -273,11 +278,7 @@ async fn cut_connections_to_rabbitmq_are_reopened_and_jobs_keep_flowing() {
     proxy.cut();
     let job = api.wait_done(&running).await;
     assert_eq!(job["status"], "finished", "{job}");
-    let after = mist_tests::wait_for("a submission to be accepted again", Duration::from_secs(60), || async {
-        let answer = api.post("/endpoints/quick/jobs", "{}").await;
-        (answer.status == 200).then(|| answer.json()["id"].as_str().unwrap_or_default().to_string())
-    })
-    .await;
+    let after = submit_once_accepted(&api).await;
     assert_eq!(api.wait_done(&after).await["status"], "finished");
     report("all RabbitMQ connections cut, next job finished", cut);
 }
