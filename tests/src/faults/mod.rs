@@ -21,14 +21,26 @@ use std::path::Path;
 /// (`RABBITMQ_CTL_DIST_PORT_MIN` .. `_MAX`); a server of ours must leave them free.
 const CLI_DIST_PORTS: std::ops::RangeInclusive<u16> = 35672..=35682;
 
-/// `count` distinct free ports on 127.0.0.1. They are held together until all are
-/// found, so they differ; another process may still take one before our server binds it.
+/// Where servers of ours listen: below the kernel's ephemeral range (32768 and up here).
+/// A port in that range can be taken while the server is down, by any outgoing connection
+/// that draws it as its source port — even by a client reconnecting to it, which then
+/// connects to itself — and the server could not restart on it.
+const SERVER_PORTS: std::ops::Range<u16> = 20000..32000;
+
+/// `count` distinct free ports on 127.0.0.1, outside the ephemeral range. They are held
+/// together until all are found, so they differ; another process may still take one
+/// before our server binds it.
 fn free_ports(count: usize) -> Vec<u16> {
     let mut held = Vec::new();
+    let span = (SERVER_PORTS.end - SERVER_PORTS.start) as u128;
+    let mut seed = uuid::Uuid::new_v4().as_u128();
     while held.len() < count {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("a free port on 127.0.0.1");
-        let port = listener.local_addr().expect("a bound listener has an address").port();
-        if !CLI_DIST_PORTS.contains(&port) {
+        let port = SERVER_PORTS.start + (seed % span) as u16;
+        seed = seed.rotate_left(7) ^ uuid::Uuid::new_v4().as_u128();
+        if CLI_DIST_PORTS.contains(&port) || held.iter().any(|(p, _)| *p == port) {
+            continue;
+        }
+        if let Ok(listener) = TcpListener::bind(("127.0.0.1", port)) {
             held.push((port, listener));
         }
     }
