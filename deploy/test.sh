@@ -7,6 +7,8 @@ bash deploy/services.sh
 python=$(bash deploy/python-env.sh | tail -n 1)
 export MIST_TEST_PYTHON=$python
 "$python" -m pytest -q worker-agent/python/tests
-# The end-to-end tests start the real binaries.
-cargo build --bins --locked
-cargo test --workspace --locked
+# The end-to-end tests start the real binaries, built with the fault points the fault
+# scenarios hold processes at (mist_common::fault); both commands use the same features so
+# they share one build.
+cargo build --bins --locked --features mist-common/failpoints
+cargo test --workspace --locked --features mist-common/failpoints

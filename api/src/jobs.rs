@@ -32,6 +32,7 @@ pub async fn submit(state: &AppState, submission: Submission) -> Result<JobDetai
     let events = topology.events_exchange();
     // Announced first, on the same channel as the request, so every event of the job
     // follows these; all three are confirmed together.
+    mist_common::fault::hold("api.before_publish").await;
     let sent = async {
         let mut confirms = Vec::new();
         for event in announcements(&job) {

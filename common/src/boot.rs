@@ -26,6 +26,7 @@ pub fn boot(binary: &'static str, about: &'static str) -> anyhow::Result<(Settin
     let args = Args::from_arg_matches(&matches)?;
     let settings = Settings::load(args.config.as_deref(), &[])?;
     crate::telemetry::init(&settings.log);
+    crate::fault::setup();
     tracing::info!(version = crate::MIST_VERSION, config = %settings.redacted(), "starting {binary}");
     let shutdown = if args.exit_on_stdin_close {
         crate::shutdown::on_signal_or_stdin_close()

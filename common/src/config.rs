@@ -51,6 +51,8 @@ pub struct DispatcherSettings {
     pub tick: MistDuration,
     pub agent_timeout: MistDuration,
     pub lease_ttl: MistDuration,
+    pub reconcile_interval: MistDuration,
+    pub settle: MistDuration,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -219,6 +221,8 @@ impl Settings {
         finite("dispatcher.tick", self.dispatcher.tick)?;
         finite("dispatcher.agent_timeout", self.dispatcher.agent_timeout)?;
         finite("dispatcher.lease_ttl", self.dispatcher.lease_ttl)?;
+        finite("dispatcher.reconcile_interval", self.dispatcher.reconcile_interval)?;
+        finite("dispatcher.settle", self.dispatcher.settle)?;
         finite("agent.start_timeout", self.agent.start_timeout)?;
         finite("agent.heartbeat_interval", self.agent.heartbeat_interval)?;
         if self.jobs.max_log_bytes < 1024 {

@@ -6,6 +6,7 @@ pub mod amqp;
 pub mod boot;
 pub mod config;
 pub mod duration;
+pub mod fault;
 pub mod joblog;
 pub mod model;
 pub mod names;

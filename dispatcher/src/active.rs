@@ -26,8 +26,6 @@ use crate::scheduler::{handle, Input};
 
 /// Inputs waiting for the control loop; consumers wait when it is full.
 const INPUT_BUFFER: usize = 4096;
-/// How often the model is checked against Redis (see `reconcile`).
-const RECONCILE_PERIOD: Duration = Duration::from_secs(10);
 /// How often the history is trimmed, and how many jobs one step deletes.
 const RETENTION_PERIOD: Duration = Duration::from_secs(60);
 const RETENTION_BATCH: usize = 1000;
@@ -88,13 +86,15 @@ pub async fn run(settings: &Arc<Settings>, store: &Store, lease: &Lease, instanc
             effects.perform(action).await;
         }
     }
-    let mut reconciling = tokio::time::interval(RECONCILE_PERIOD);
+    let reconcile_interval = settings.dispatcher.reconcile_interval.as_std().unwrap_or(Duration::from_secs(10));
+    let settle = settings.dispatcher.settle.as_std().unwrap_or(Duration::from_secs(30));
+    let mut reconciling = tokio::time::interval(reconcile_interval);
     reconciling.tick().await;
     loop {
         let input = tokio::select! {
             _ = lost.cancelled() => break,
             _ = reconciling.tick() => {
-                tasks.spawn(reconcile(store.clone(), Snapshot::of(&model), inputs.clone()));
+                tasks.spawn(reconcile(store.clone(), Snapshot::of(&model, settle), inputs.clone()));
                 continue;
             }
             input = received.recv() => match input { Some(input) => input, None => break },

@@ -5,7 +5,7 @@ use mist_common::amqp::publish::Publisher;
 use mist_common::amqp::topology::Topology;
 use mist_common::joblog::{line, Level};
 use mist_common::model::job::JobStatus;
-use mist_common::model::messages::{EventKind, JobEvent};
+use mist_common::model::messages::{AgentCommand, EventKind, JobEvent};
 use mist_common::store::jobs::{Moved, Transition};
 use mist_common::store::{persist, Store};
 use mist_common::time::now_millis;
@@ -30,6 +30,9 @@ impl Effects {
     pub async fn perform(&self, action: Action) {
         match action {
             Action::Send { agent_id, command } => {
+                if matches!(command, AgentCommand::RunJob { .. }) && mist_common::fault::drop_here("dispatcher.send_run_job") {
+                    return;
+                }
                 let key = self.topology.agent_routing_key(&agent_id);
                 if let Err(err) = self.publisher.publish(&self.topology.control_exchange(), &key, &command).await {
                     tracing::error!(agent.id = %agent_id, error = %err, "cannot send a command to an agent");

@@ -188,6 +188,9 @@ impl Intake {
                 }
             };
             if let Some(input) = input {
+                if matches!(input, Input::JobEnded { .. }) {
+                    mist_common::fault::hold("dispatcher.on_job_end").await;
+                }
                 if self.inputs.send(input).await.is_err() {
                     return;
                 }

@@ -64,6 +64,15 @@ pub struct Job {
     pub request: JobRequest,
     /// Set once the job was sent to a worker.
     pub worker: Option<String>,
+    /// When its command was last sent: a job still `queued` long after is sent again,
+    /// in case the command was lost (see `reconcile`).
+    pub sent_at: Option<Instant>,
+}
+
+impl Job {
+    pub fn waiting(request: JobRequest) -> Self {
+        Self { request, worker: None, sent_at: None }
+    }
 }
 
 #[derive(Debug, Default)]

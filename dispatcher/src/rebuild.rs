@@ -57,7 +57,7 @@ pub async fn rebuild(store: &Store, default: ContextConfig, model: &mut Model) -
                     worker.exclusive_job = Some(id.clone());
                 }
             }
-            model.jobs.insert(id, Job { request, worker: job.worker_id });
+            model.jobs.insert(id, Job { request, worker: job.worker_id, sent_at: None });
         }
     }
     let mut waiting = Vec::new();

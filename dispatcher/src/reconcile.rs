@@ -15,15 +15,16 @@ use tokio::sync::mpsc;
 use crate::model::{Model, WorkerState};
 use crate::scheduler::Input;
 
-/// How old a queued job, or a worker Redis does not know, must be before it is acted on:
-/// younger ones may simply be on their way.
-const SETTLE: Duration = Duration::from_secs(30);
-
 /// What the model believes, taken in the control loop for a check outside it.
 pub struct Snapshot {
     jobs: HashSet<String>,
     /// Jobs sent to a worker.
     assigned: Vec<String>,
+    /// Jobs sent to a worker longer than `settle` ago (they should have started by now).
+    sent_long_ago: HashSet<String>,
+    /// How old a queued job, a command, or a worker Redis does not know must be before it
+    /// is acted on: younger ones may simply be on their way (`dispatcher.settle`).
+    settle: Duration,
     /// Worker id → agent id, of workers old enough to be in Redis.
     settled_workers: HashMap<String, String>,
     agents: HashSet<String>,
@@ -32,15 +33,18 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    pub fn of(model: &Model) -> Self {
+    pub fn of(model: &Model, settle: Duration) -> Self {
         let now = Instant::now();
+        let settled = |since: Instant| now.saturating_duration_since(since) > settle;
         Self {
             jobs: model.jobs.keys().cloned().collect(),
             assigned: model.jobs.iter().filter(|(_, j)| j.worker.is_some()).map(|(id, _)| id.clone()).collect(),
+            sent_long_ago: model.jobs.iter().filter(|(_, j)| j.sent_at.is_some_and(settled)).map(|(id, _)| id.clone()).collect(),
+            settle,
             settled_workers: model
                 .workers
                 .values()
-                .filter(|w| now.saturating_duration_since(w.created) > SETTLE)
+                .filter(|w| settled(w.created))
                 .map(|w| (w.id.clone(), w.agent_id.clone()))
                 .collect(),
             agents: model.agents.keys().cloned().collect(),
@@ -63,10 +67,16 @@ async fn check(store: &Store, snapshot: Snapshot, inputs: &mpsc::Sender<Input>) 
             found.push(Input::Notice(Notice::AgentUp { agent }));
         }
     }
-    // Jobs that ended while their end event was lost.
+    // Jobs that ended while their end event was lost, and jobs whose command was lost.
     for id in &snapshot.assigned {
-        if store.get_job(id).await?.is_none_or(|job| job.status.is_done()) {
-            found.push(Input::JobEnded { job_id: id.clone() });
+        match store.get_job(id).await? {
+            None => found.push(Input::JobEnded { job_id: id.clone() }),
+            Some(job) if job.status.is_done() => found.push(Input::JobEnded { job_id: id.clone() }),
+            Some(job) if job.status == JobStatus::Queued && snapshot.sent_long_ago.contains(id) => {
+                tracing::warn!(job.id = %id, "a job sent to its worker has not started; sending it again");
+                found.push(Input::NotStarted { job_id: id.clone() });
+            }
+            Some(_) => {}
         }
     }
     // Workers that are gone from Redis: stopped while their notice was lost, or never
@@ -84,7 +94,7 @@ async fn check(store: &Store, snapshot: Snapshot, inputs: &mpsc::Sender<Input>) 
         }
     }
     // Queued jobs whose request never reached the broker (an API killed in between).
-    let cutoff = mist_common::time::now_millis() - SETTLE.as_millis() as i64;
+    let cutoff = mist_common::time::now_millis() - snapshot.settle.as_millis() as i64;
     for id in store.job_ids_in_status_before(JobStatus::Queued, cutoff).await? {
         if !snapshot.jobs.contains(&id) {
             if let Some(request) = store.get_job_request(&id).await? {

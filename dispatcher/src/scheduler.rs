@@ -26,6 +26,9 @@ pub enum Input {
     AgentLost { agent_id: String },
     Notice(Notice),
     Tick,
+    /// The job was sent to its worker a while ago and has still not started: its command
+    /// may have been lost, so it is sent again (an agent ignores a job it already runs).
+    NotStarted { job_id: String },
 }
 
 /// What to do about it.
@@ -67,6 +70,7 @@ pub fn handle(model: &mut Model, input: Input, now: Instant) -> Vec<Action> {
             stop_idle_workers(model, now, &mut actions);
             fail_late_starts(model, &mut actions);
         }
+        Input::NotStarted { job_id } => resend(model, &job_id, now, &mut actions),
     }
     schedule(model, now, &mut actions);
     actions
@@ -84,7 +88,7 @@ fn accept(model: &mut Model, request: JobRequest, actions: &mut Vec<Action>) {
     }
     queue.config = context; // the newest request carries the newest settings
     queue.pending.push_back(request.job_id.clone());
-    model.jobs.insert(request.job_id.clone(), Job { request, worker: None });
+    model.jobs.insert(request.job_id.clone(), Job::waiting(request));
 }
 
 fn job_ended(model: &mut Model, job_id: &str, now: Instant, actions: &mut Vec<Action>) {
@@ -140,7 +144,7 @@ fn on_notice(model: &mut Model, notice: Notice, now: Instant, actions: &mut Vec<
                 }
                 if let Some(job_id) = worker.exclusive_job.clone() {
                     if worker.running.is_empty() && worker.state == WorkerState::Ready {
-                        run(model, &job_id, &worker_id, actions);
+                        run(model, &job_id, &worker_id, now, actions);
                     }
                 }
             }
@@ -326,7 +330,7 @@ fn schedule_shared(model: &mut Model, context: &str, now: Instant, actions: &mut
             }
             continue;
         }
-        run(model, &job_id, &worker_id, actions);
+        run(model, &job_id, &worker_id, now, actions);
     }
 }
 
@@ -370,19 +374,32 @@ fn start_worker(model: &mut Model, context: &str, requested: Option<&str>, now: 
     Some(worker_id)
 }
 
-fn run(model: &mut Model, job_id: &str, worker_id: &str, actions: &mut Vec<Action>) {
+fn run(model: &mut Model, job_id: &str, worker_id: &str, now: Instant, actions: &mut Vec<Action>) {
     let (Some(job), Some(worker)) = (model.jobs.get_mut(job_id), model.workers.get_mut(worker_id)) else { return };
     job.worker = Some(worker_id.to_string());
+    job.sent_at = Some(now);
     worker.running.insert(job_id.to_string());
     worker.idle_since = None;
-    let request = &job.request;
     // Announced before the command, so the event precedes the agent's `started`.
-    actions.push(Action::Assigned { job_id: job_id.to_string(), endpoint: request.endpoint.clone(), worker_id: worker_id.to_string() });
-    actions.push(Action::Send {
+    actions.push(Action::Assigned { job_id: job_id.to_string(), endpoint: job.request.endpoint.clone(), worker_id: worker_id.to_string() });
+    actions.push(run_command(job_id, worker, &job.request));
+}
+
+fn resend(model: &mut Model, job_id: &str, now: Instant, actions: &mut Vec<Action>) {
+    let Some(job) = model.jobs.get_mut(job_id) else { return };
+    let Some(worker) = job.worker.as_ref().and_then(|w| model.workers.get(w)) else { return };
+    if worker.state == WorkerState::Ready {
+        job.sent_at = Some(now);
+        actions.push(run_command(job_id, worker, &job.request));
+    }
+}
+
+fn run_command(job_id: &str, worker: &Worker, request: &JobRequest) -> Action {
+    Action::Send {
         agent_id: worker.agent_id.clone(),
         command: AgentCommand::RunJob {
             job_id: job_id.to_string(),
-            worker_id: worker_id.to_string(),
+            worker_id: worker.id.clone(),
             endpoint: request.endpoint.clone(),
             artifact: request.artifact.clone(),
             class_name: request.class_name.clone(),
@@ -391,7 +408,7 @@ fn run(model: &mut Model, job_id: &str, worker_id: &str, actions: &mut Vec<Actio
             retry_on_error: request.may_retry(true),
             attempt: request.attempt,
         },
-    });
+    }
 }
 
 /// Waiting jobs past their `startTimeout` fail, naming the limit.

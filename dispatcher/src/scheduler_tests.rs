@@ -395,3 +395,28 @@ fn a_job_failed_by_its_own_code_is_retried_only_when_its_endpoint_asks() {
     let failed = sim.feed(Input::Notice(Notice::JobFailed { job_id: "j1".into(), worker_id: worker, error: "boom".into() }));
     assert_eq!(retried(&failed), vec![("j1".into(), 2)]);
 }
+
+#[test]
+fn a_job_that_has_not_started_is_sent_again_to_the_same_worker_without_a_second_announcement() {
+    let mut sim = Sim::new();
+    let ctx = context("c", WorkerMode::Shared, 2);
+    sim.feed(agent("a1", 4));
+    let worker = started_workers(&sim.feed(request("j1", &ctx))).remove(0);
+    assert_eq!(runs(&sim.feed(ready(&worker))), vec![("j1".to_string(), worker.clone())]);
+    let again = sim.feed(Input::NotStarted { job_id: "j1".into() });
+    assert_eq!(runs(&again), vec![("j1".to_string(), worker.clone())]);
+    assert!(!again.iter().any(|a| matches!(a, Action::Assigned { .. })), "{again:?}");
+    assert_eq!(sim.model.workers[&worker].running.len(), 1, "the job holds one slot");
+}
+
+#[test]
+fn a_job_that_ended_or_waits_for_a_worker_is_not_sent_again() {
+    let mut sim = Sim::new();
+    let ctx = context("c", WorkerMode::Shared, 2);
+    sim.feed(agent("a1", 4));
+    let worker = started_workers(&sim.feed(request("j1", &ctx))).remove(0);
+    assert!(runs(&sim.feed(Input::NotStarted { job_id: "j1".into() })).is_empty(), "its worker is still starting");
+    sim.feed(ready(&worker));
+    sim.feed(Input::JobEnded { job_id: "j1".into() });
+    assert!(runs(&sim.feed(Input::NotStarted { job_id: "j1".into() })).is_empty(), "it ended");
+}

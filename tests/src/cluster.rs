@@ -95,6 +95,30 @@ impl Cluster {
         self.processes.lock().unwrap_or_else(|p| p.into_inner()).insert(name.to_string(), child);
     }
 
+    /// Starts another API instance, on a port of its own, and returns a client for it
+    /// once it answers. API instances share nothing but Redis and RabbitMQ.
+    pub async fn spawn_api(&self, name: &str) -> ApiClient {
+        let port = free_port().to_string();
+        self.spawn_as(name, API, &[("MIST__HTTP__PORT", &port)]);
+        let api = ApiClient::new(&format!("http://127.0.0.1:{port}"));
+        crate::wait_for(&format!("{name} to answer"), Duration::from_secs(30), || async {
+            let status = api.client.get(api.url("/status")).send().await;
+            status.is_ok_and(|s| s.status().is_success()).then_some(())
+        })
+        .await;
+        api
+    }
+
+    /// Waits until the log of the part started under `name` has a line containing `text`
+    /// (a fault point reached, say).
+    pub async fn wait_for_log(&self, name: &str, text: &str, limit: Duration) {
+        let log = self.dir.join(format!("{name}.log"));
+        crate::wait_for(&format!("{name} to log {text:?}"), limit, || async {
+            std::fs::read_to_string(&log).unwrap_or_default().contains(text).then_some(())
+        })
+        .await
+    }
+
     /// The pid of a part started under `name`.
     pub fn pid(&self, name: &str) -> u32 {
         self.processes.lock().unwrap_or_else(|p| p.into_inner()).get(name).map(Child::id).unwrap_or_else(|| panic!("no process {name}"))

@@ -6,58 +6,11 @@
 
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Value};
+use serde_json::json;
 
-use mist_tests::cluster::{Cluster, AGENT, API, DISPATCHER};
+use mist_tests::cluster::{AGENT, API, DISPATCHER};
+use mist_tests::faults::scenario::{cluster, deploy, error_of, report, starts, submit_once_accepted, workers_of};
 use mist_tests::faults::{process, PrivateRabbit, PrivateRedis, TcpProxy};
-use mist_tests::http::ApiClient;
-use mist_tests::jobs::e2e_fixture;
-
-/// Short timeouts, so failures are detected in seconds.
-const FAST: [(&str, &str); 5] = [
-    ("MIST__DISPATCHER__AGENT_TIMEOUT", "3s"),
-    ("MIST__AGENT__HEARTBEAT_INTERVAL", "500ms"),
-    ("MIST__DISPATCHER__LEASE_TTL", "2s"),
-    ("MIST__JOBS__CANCEL_GRACE", "3s"),
-    ("MIST__AGENT__START_TIMEOUT", "60s"),
-];
-
-async fn cluster(extra: &[(&str, &str)]) -> Cluster {
-    let mut all: Vec<(&str, &str)> = FAST.to_vec();
-    all.extend_from_slice(extra);
-    Cluster::start(&all).await
-}
-
-/// The test functions, a small shared context and an endpoint per function.
-async fn deploy(api: &ApiClient) {
-    api.deploy_file(&e2e_fixture("e2e_jobs.py")).await;
-    api.context("ctx", 2, "shared").await;
-    for function in ["nap", "quick", "spark_nap"] {
-        api.endpoint(function, "e2e_jobs.py", function, "ctx").await;
-    }
-}
-
-fn report(scenario: &str, since: Instant) {
-    eprintln!("RECOVERY {scenario}: {} ms", since.elapsed().as_millis());
-}
-
-/// How many times the job's log says it started: a job runs at most once per attempt.
-async fn starts(api: &ApiClient, id: &str) -> usize {
-    api.logs(id).await.lines().filter(|l| l.ends_with("assigned; started")).count()
-}
-
-/// Submits `quick` until the API accepts it again (after an outage); returns the job id.
-async fn submit_once_accepted(api: &ApiClient) -> String {
-    mist_tests::wait_for("a submission to be accepted again", Duration::from_secs(60), || async {
-        let answer = api.post("/endpoints/quick/jobs", "{}").await;
-        (answer.status == 200).then(|| answer.json()["id"].as_str().unwrap_or_default().to_string())
-    })
-    .await
-}
-
-fn error_of(job: &Value) -> String {
-    job["jobResult"].as_str().unwrap_or_default().to_string()
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_agent_killed_while_its_job_runs_fails_the_job_and_waiting_jobs_run_on_its_successor() {
@@ -109,8 +62,7 @@ async fn an_agent_paused_past_its_heartbeat_timeout_is_replaced_and_never_runs_a
     assert_eq!(after["status"], "finished");
     assert_ne!(after["workerId"].as_str(), Some(old_worker.as_str()));
     assert_eq!(api.job(&running).await["status"], "failed", "the late end of the old attempt changes nothing");
-    let workers = api.get("/workers").await.ok_json();
-    assert_eq!(workers.as_array().map(|w| w.iter().filter(|w| w["context"] == "ctx").count()), Some(1), "one driver for the shared context: {workers}");
+    assert_eq!(workers_of(&api, "ctx").await, 1, "one driver for the shared context");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -279,6 +279,11 @@ impl Agent {
             let agent_id = shared.agent_id.clone();
             return self.notify(Notice::WorkerStopped { worker_id, agent_id, error, lost_jobs: None });
         };
+        if worker.jobs.contains_key(&job_id) {
+            // The dispatcher sends a job again when it has not started for a while, in
+            // case its command was lost; this one was not.
+            return tracing::info!(job.id = %job_id, worker.id = %worker_id, "job already handed to its worker");
+        }
         let running = RunningJob { endpoint: endpoint.clone(), logs: Vec::new(), verdict: None, retry_on_error, attempt };
         worker.jobs.insert(job_id.clone(), running);
         let to_worker = worker.to_worker.clone();

@@ -104,6 +104,7 @@ impl Reporter {
     /// Records how the job ended (done is final: a late end after a cancel changes
     /// nothing) and tells everyone.
     pub async fn ended(&self, job_id: &str, endpoint: &str, worker_id: &str, attempt: u32, ending: Ending) {
+        mist_common::fault::hold("agent.before_end").await;
         let now = now_millis();
         let (status, kind, log) = match &ending {
             Ending::Finished(_) => (JobStatus::Finished, EventKind::Finished, line(Level::Info, now, job_id, "finished")),

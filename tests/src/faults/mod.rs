@@ -1,7 +1,7 @@
 //! Fault injection: servers of our own that a test may kill, stop and restart without
 //! touching the shared RabbitMQ and Redis (`PrivateRedis`, `PrivateRabbit`), a TCP proxy
 //! that cuts or refuses connections (`TcpProxy`), and signals to processes by pid
-//! (`process`). Every server runs as a child of the test process in its own process group,
+//! (`process`); and what every scenario shares (`scenario`). Every server runs as a child of the test process in its own process group,
 //! watched by a guard that kills it if the test process dies without dropping it.
 
 mod child;
@@ -9,6 +9,7 @@ pub mod process;
 pub mod proxy;
 pub mod rabbit;
 pub mod redis;
+pub mod scenario;
 
 pub use proxy::TcpProxy;
 pub use rabbit::PrivateRabbit;
