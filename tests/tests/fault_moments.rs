@@ -266,3 +266,47 @@ async fn a_job_command_lost_on_its_way_to_the_agent_is_sent_again_and_runs_once(
     let log = std::fs::read_to_string(mist.dir.join("mist-dispatcher.log")).unwrap_or_default();
     assert!(log.contains("has not started; sending it again"), "the dispatcher resent it");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_agent_paused_with_a_result_in_hand_has_the_job_failed_as_lost_and_its_late_end_changes_nothing() {
+    let mist = cluster(&[("FAILPOINTS", "agent.before_end=1*return(2000)")]).await;
+    let api = mist.api();
+    deploy(&api).await;
+    let id = api.submit("quick", json!({})).await;
+    mist.wait_for_log(AGENT, &reached("agent.before_end"), MOMENT).await;
+    let agent = mist.pid(AGENT);
+    process::sigstop(agent).expect("SIGSTOP");
+    let paused = Instant::now();
+    let job = api.wait_done(&id).await;
+    report("agent SIGSTOP while finishing, job failed as lost", paused);
+    assert_eq!(job["status"], "failed", "{job}");
+    assert!(error_of(&job).contains("lost"), "{job}");
+    process::sigcont(agent).expect("SIGCONT");
+    // Resumed, it finishes recording the end it held — too late — and registers anew.
+    mist.wait_for_status("the agent to register again", MOMENT, |s| s["agents"].as_u64() == Some(1)).await;
+    let next = api.submit("quick", json!({})).await;
+    assert_eq!(api.wait_done(&next).await["status"], "finished");
+    assert_eq!(api.job(&id).await["status"], "failed", "done is final");
+    assert_eq!(starts(&api, &id).await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dispatcher_paused_while_a_job_runs_takes_its_end_when_resumed_and_goes_on() {
+    let mist = cluster(&[]).await;
+    let api = mist.api();
+    deploy(&api).await;
+    let running = api.submit("nap", json!({"seconds": 2.0})).await;
+    api.wait_status(&running, &["started"]).await;
+    let dispatcher = mist.pid(DISPATCHER);
+    process::sigstop(dispatcher).expect("SIGSTOP");
+    // The job ends while nobody dispatches: its end is recorded by the agent regardless.
+    assert_eq!(api.wait_done(&running).await["status"], "finished");
+    let waiting = api.submit("quick", json!({})).await;
+    assert_eq!(api.job(&waiting).await["status"], "queued");
+    process::sigcont(dispatcher).expect("SIGCONT");
+    let resumed = Instant::now();
+    let job = api.wait_done(&waiting).await;
+    report("dispatcher SIGSTOP while a job runs, a job queued meanwhile finished after SIGCONT", resumed);
+    assert_eq!(job["status"], "finished", "{job}");
+    assert_eq!((starts(&api, &running).await, starts(&api, &waiting).await), (1, 1));
+}
