@@ -12,7 +12,7 @@ use serde_json::json;
 
 use mist_tests::cluster::{AGENT, API, DISPATCHER};
 use mist_tests::faults::process;
-use mist_tests::faults::scenario::{cluster, deploy, error_of, report, starts, workers_of};
+use mist_tests::faults::scenario::{all_done, cluster, deploy, error_of, report, starts, workers_of};
 
 /// What a fault point logs when it fires.
 fn reached(point: &str) -> String {
@@ -43,6 +43,7 @@ async fn an_api_killed_between_writing_a_job_and_queueing_it_leaves_a_job_that_s
     assert_eq!(job["status"], "finished", "{job}");
     assert_eq!(starts(&api, &id).await, 1);
     assert_eq!(api.get("/jobs").await.ok_json().as_array().map(Vec::len), Some(1), "no other record");
+    all_done(&api).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -67,6 +68,7 @@ async fn an_api_killed_while_a_caller_waits_for_the_result_leaves_the_job_to_fin
     report("api kill -9 during a force=true wait, job finished", killed);
     assert_eq!((job["status"].as_str(), job["jobResult"].as_f64()), (Some("finished"), Some(4.0)), "{job}");
     assert_eq!(starts(&api, &id).await, 1);
+    all_done(&api).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -100,6 +102,7 @@ async fn an_api_paused_leaves_a_second_instance_serving_and_answers_its_waiting_
     assert_eq!((answer["success"].as_bool(), answer["payload"].as_f64()), (Some(true), Some(3.0)), "{answer}");
     assert_eq!(first.job(&long).await["status"], "canceled", "both instances see the same jobs");
     assert_eq!(starts(&first, &id).await, 1);
+    all_done(&first).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -119,6 +122,7 @@ async fn an_agent_killed_with_a_result_in_hand_fails_the_job_as_lost_and_its_suc
     mist.spawn(AGENT);
     let next = api.submit("quick", json!({})).await;
     assert_eq!(api.wait_done(&next).await["status"], "finished");
+    all_done(&api).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -143,6 +147,7 @@ async fn an_agent_paused_while_its_worker_starts_keeps_the_job_waiting_and_it_ru
         assert!(process::wait_gone(pid, MOMENT).await, "the driver started in the agent's earlier life ({pid}) is gone");
     }
     assert_eq!(workers_of(&api, "ctx").await, 1, "one driver for the shared context");
+    all_done(&api).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -163,6 +168,7 @@ async fn a_worker_killed_while_it_starts_fails_its_waiting_job_with_the_reason_a
     let next = api.submit("quick", json!({})).await;
     assert_eq!(api.wait_done(&next).await["status"], "finished");
     report("worker kill -9 while starting, next job finished on a new worker", killed);
+    all_done(&api).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -182,6 +188,7 @@ async fn a_worker_killed_after_handing_over_its_result_leaves_the_job_finished()
     let next = api.wait_done(&next).await;
     assert_eq!(next["status"], "finished");
     assert_ne!(next["workerId"], job["workerId"], "a new worker");
+    all_done(&api).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -202,6 +209,7 @@ async fn a_paused_worker_fails_its_job_at_the_perform_timeout_and_is_replaced() 
     let next = api.wait_done(&next).await;
     assert_eq!(next["status"], "finished");
     assert_ne!(next["workerId"], started["workerId"], "the stuck worker was replaced");
+    all_done(&api).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -220,6 +228,7 @@ async fn a_dispatcher_killed_while_a_worker_starts_is_succeeded_without_a_second
     assert_eq!(job["status"], "finished", "{job}");
     assert_eq!(starts(&api, &id).await, 1);
     assert_eq!(workers_of(&api, "ctx").await, 1, "the restarted dispatcher used the worker that was starting");
+    all_done(&api).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -249,6 +258,7 @@ async fn a_dispatcher_killed_while_jobs_run_and_end_frees_their_slots_after_rest
     for id in &pair {
         api.delete(&format!("/jobs/{id}")).await.ok_json();
     }
+    all_done(&api).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -265,6 +275,7 @@ async fn a_job_command_lost_on_its_way_to_the_agent_is_sent_again_and_runs_once(
     assert_eq!(starts(&api, &id).await, 1);
     let log = std::fs::read_to_string(mist.dir.join("mist-dispatcher.log")).unwrap_or_default();
     assert!(log.contains("has not started; sending it again"), "the dispatcher resent it");
+    all_done(&api).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -288,6 +299,7 @@ async fn an_agent_paused_with_a_result_in_hand_has_the_job_failed_as_lost_and_it
     assert_eq!(api.wait_done(&next).await["status"], "finished");
     assert_eq!(api.job(&id).await["status"], "failed", "done is final");
     assert_eq!(starts(&api, &id).await, 1);
+    all_done(&api).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -309,4 +321,5 @@ async fn a_dispatcher_paused_while_a_job_runs_takes_its_end_when_resumed_and_goe
     report("dispatcher SIGSTOP while a job runs, a job queued meanwhile finished after SIGCONT", resumed);
     assert_eq!(job["status"], "finished", "{job}");
     assert_eq!((starts(&api, &running).await, starts(&api, &waiting).await), (1, 1));
+    all_done(&api).await;
 }

@@ -68,3 +68,15 @@ pub async fn workers_of(api: &ApiClient, context: &str) -> usize {
     let workers = api.get("/workers").await.ok_json();
     workers.as_array().map_or(0, |all| all.iter().filter(|w| w["context"] == context).count())
 }
+
+/// Waits until every job of the namespace is done — none left `queued`, `started` or
+/// `cancelling` — and returns how many there are.
+pub async fn all_done(api: &ApiClient) -> usize {
+    crate::wait_for("every job to be done", Duration::from_secs(90), || async {
+        let jobs = api.get("/jobs?limit=1000").await.ok_json();
+        let jobs = jobs.as_array().cloned().unwrap_or_default();
+        let done = ["finished", "failed", "canceled"];
+        jobs.iter().all(|job| job["status"].as_str().is_some_and(|s| done.contains(&s))).then_some(jobs.len())
+    })
+    .await
+}
