@@ -10,6 +10,7 @@ use crate::model::endpoint::Lang;
 use crate::model::job::{JobDetails, JobParams, JobStatus, Source};
 use crate::joblog::{line, Level};
 use crate::model::messages::{ArtifactRef, EventKind, JobEvent, JobRequest, RetryPolicy};
+use crate::store::submission::SubmissionRecords;
 use crate::store::{Store, StoreError};
 
 /// A call to check.
@@ -51,20 +52,16 @@ pub struct Prepared {
 }
 
 pub async fn prepare(store: &Store, settings: &Settings, submission: Submission) -> Result<Prepared, Refusal> {
-    let endpoint = store
-        .get_endpoint(&submission.endpoint)
+    let SubmissionRecords { endpoint, context_name, context, broken, artifact } = store
+        .submission_records(&submission.endpoint, submission.context.as_deref())
         .await?
         .ok_or_else(|| Refusal::NotFound(format!("endpoint {} not found", submission.endpoint)))?;
-    let context_name = submission.context.clone().unwrap_or_else(|| endpoint.default_context.clone());
     let context = if context_name == ContextConfig::DEFAULT_NAME {
         settings.default_context()
     } else {
-        store
-            .get_context(&context_name)
-            .await?
-            .ok_or_else(|| Refusal::BadRequest(format!("context {context_name} does not exist")))?
+        context.ok_or_else(|| Refusal::BadRequest(format!("context {context_name} does not exist")))?
     };
-    if let Some(error) = store.context_broken(&context.name).await? {
+    if let Some(error) = broken {
         return Err(Refusal::Conflict(error));
     }
     if endpoint.lang != Lang::Python {
@@ -74,7 +71,7 @@ pub async fn prepare(store: &Store, settings: &Settings, submission: Submission)
         )));
     }
     let arguments = check_arguments(&endpoint, submission.arguments).map_err(Refusal::BadRequest)?;
-    let artifact = store.get_artifact(&endpoint.path).await?.ok_or_else(|| {
+    let artifact = artifact.ok_or_else(|| {
         Refusal::BadRequest(format!("artifact {} of endpoint {} is gone; upload it again", endpoint.path, endpoint.name))
     })?;
     if let Some(worker_id) = &submission.worker_id {
