@@ -26,9 +26,15 @@ pub struct Submission {
     /// `startTimeout` and `performTimeout`.
     pub start_timeout: Option<std::time::Duration>,
     pub perform_timeout: Option<std::time::Duration>,
-    /// A job id chosen by the caller (an AMQP message id), so a redelivered request makes
-    /// the same job; otherwise a new one.
+    /// A job id chosen by the caller: from an AMQP message id, so a redelivered request
+    /// makes the same job, or by a caller that waits for the job before it exists
+    /// (`force=true`, see `new_job_id`); otherwise a new one.
     pub job_id: Option<String>,
+}
+
+/// A new job's id (a UUID v4, as API.md promises).
+pub fn new_job_id() -> String {
+    uuid::Uuid::new_v4().to_string()
 }
 
 /// Why a call cannot become a job; the API maps each to its status code.
@@ -82,7 +88,7 @@ pub async fn prepare(store: &Store, settings: &Settings, submission: Submission)
             )));
         }
     }
-    let job_id = submission.job_id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let job_id = submission.job_id.unwrap_or_else(new_job_id);
     let create_time = crate::time::now_millis();
     let details = JobDetails {
         job_id: job_id.clone(),

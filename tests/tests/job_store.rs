@@ -144,6 +144,8 @@ async fn an_end_carries_the_last_output_within_the_limit_even_when_refused() {
     let log = s.store.read_log("j", 0).await.expect("read").expect("exists");
     assert!(log.len() < 1024 + 300, "bounded: {} bytes", log.len());
     assert!(log.ends_with("the function's further output is not kept\n"), "kept, as a separate append was: {log}");
+    assert_eq!(s.store.job_outcome("j").await.expect("outcome"), Some((JobStatus::Finished, None)));
+    assert_eq!(s.store.job_outcome("nope").await.expect("outcome"), None);
 }
 
 #[tokio::test]

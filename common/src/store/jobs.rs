@@ -192,6 +192,18 @@ impl Store {
         job_from_fields(&key, &fields).map(Some)
     }
 
+    /// Only the status and the result (the error text of a failed job): what a caller
+    /// waiting for the job answers with, without reading and decoding the whole record.
+    pub async fn job_outcome(&self, id: &str) -> Result<Option<(JobStatus, Option<Value>)>, StoreError> {
+        let key = self.keys().job(id);
+        let (status, result): (Option<String>, Option<String>) = self.conn().await?.hmget(&key, &["status", "jobResult"]).await?;
+        let Some(status) = status else { return Ok(None) };
+        let status = status.parse().map_err(|message| StoreError::Corrupt { key: key.clone(), message })?;
+        // An empty result is one a retry cleared.
+        let result = result.filter(|r| !r.is_empty()).map(|json| decode::<Value>(&key, &json)).transpose()?;
+        Ok(Some((status, result)))
+    }
+
     /// The request a job runs, for rebuilding the dispatcher's queues after a restart.
     pub async fn get_job_request(&self, id: &str) -> Result<Option<JobRequest>, StoreError> {
         let key = self.keys().job(id);
