@@ -12,6 +12,9 @@ use tokio::sync::oneshot;
 /// Longest pause between attempts to resubscribe after Redis went away.
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
+/// Fires when the job may be done.
+pub type Woken = oneshot::Receiver<()>;
+
 #[derive(Clone, Default)]
 pub struct Waiters {
     waiting: Arc<Mutex<HashMap<String, Vec<oneshot::Sender<()>>>>>,
@@ -28,7 +31,7 @@ impl Waiters {
 
     /// Register before the job can end, so its end cannot be missed. The receiver also
     /// fires (spuriously) after the subscription was re-established: then check again.
-    pub fn register(&self, job_id: &str) -> oneshot::Receiver<()> {
+    pub fn register(&self, job_id: &str) -> Woken {
         let (sender, receiver) = oneshot::channel();
         self.lock().entry(job_id.to_string()).or_default().push(sender);
         receiver

@@ -10,6 +10,7 @@ use crate::model::endpoint::Lang;
 use crate::model::job::{JobDetails, JobParams, JobStatus, Source};
 use crate::joblog::{line, Level};
 use crate::model::messages::{ArtifactRef, EventKind, JobEvent, JobRequest, RetryPolicy};
+use crate::store::submission::SubmissionRecords;
 use crate::store::{Store, StoreError};
 
 /// A call to check.
@@ -25,9 +26,15 @@ pub struct Submission {
     /// `startTimeout` and `performTimeout`.
     pub start_timeout: Option<std::time::Duration>,
     pub perform_timeout: Option<std::time::Duration>,
-    /// A job id chosen by the caller (an AMQP message id), so a redelivered request makes
-    /// the same job; otherwise a new one.
+    /// A job id chosen by the caller: from an AMQP message id, so a redelivered request
+    /// makes the same job, or by a caller that waits for the job before it exists
+    /// (`force=true`, see `new_job_id`); otherwise a new one.
     pub job_id: Option<String>,
+}
+
+/// A new job's id (a UUID v4, as API.md promises).
+pub fn new_job_id() -> String {
+    uuid::Uuid::new_v4().to_string()
 }
 
 /// Why a call cannot become a job; the API maps each to its status code.
@@ -51,20 +58,16 @@ pub struct Prepared {
 }
 
 pub async fn prepare(store: &Store, settings: &Settings, submission: Submission) -> Result<Prepared, Refusal> {
-    let endpoint = store
-        .get_endpoint(&submission.endpoint)
+    let SubmissionRecords { endpoint, context_name, context, broken, artifact } = store
+        .submission_records(&submission.endpoint, submission.context.as_deref())
         .await?
         .ok_or_else(|| Refusal::NotFound(format!("endpoint {} not found", submission.endpoint)))?;
-    let context_name = submission.context.clone().unwrap_or_else(|| endpoint.default_context.clone());
     let context = if context_name == ContextConfig::DEFAULT_NAME {
         settings.default_context()
     } else {
-        store
-            .get_context(&context_name)
-            .await?
-            .ok_or_else(|| Refusal::BadRequest(format!("context {context_name} does not exist")))?
+        context.ok_or_else(|| Refusal::BadRequest(format!("context {context_name} does not exist")))?
     };
-    if let Some(error) = store.context_broken(&context.name).await? {
+    if let Some(error) = broken {
         return Err(Refusal::Conflict(error));
     }
     if endpoint.lang != Lang::Python {
@@ -74,7 +77,7 @@ pub async fn prepare(store: &Store, settings: &Settings, submission: Submission)
         )));
     }
     let arguments = check_arguments(&endpoint, submission.arguments).map_err(Refusal::BadRequest)?;
-    let artifact = store.get_artifact(&endpoint.path).await?.ok_or_else(|| {
+    let artifact = artifact.ok_or_else(|| {
         Refusal::BadRequest(format!("artifact {} of endpoint {} is gone; upload it again", endpoint.path, endpoint.name))
     })?;
     if let Some(worker_id) = &submission.worker_id {
@@ -85,7 +88,7 @@ pub async fn prepare(store: &Store, settings: &Settings, submission: Submission)
             )));
         }
     }
-    let job_id = submission.job_id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let job_id = submission.job_id.unwrap_or_else(new_job_id);
     let create_time = crate::time::now_millis();
     let details = JobDetails {
         job_id: job_id.clone(),

@@ -131,6 +131,24 @@ async fn logs_are_bounded_with_a_line_that_says_so() {
 }
 
 #[tokio::test]
+async fn an_end_carries_the_last_output_within_the_limit_even_when_refused() {
+    let s = Scratch::new();
+    s.job("j", "e", 1).await;
+    s.move_to("j", JobStatus::Started).await;
+    let end = |output: &str| Transition::to("j", JobStatus::Finished).output(output.to_string(), 1024).log("INFO end\n".into());
+    assert_eq!(s.store.transition(&end("INFO printed\n")).await.expect("end"), Moved::Yes(JobStatus::Started));
+    assert_eq!(s.store.read_log("j", 0).await.expect("read").expect("exists"), "INFO created\nINFO printed\nINFO end\n");
+    let flood = "INFO ".to_string() + &"y".repeat(80) + "\n";
+    let refused = s.store.transition(&end(&flood.repeat(50))).await.expect("late end");
+    assert_eq!(refused, Moved::Refused(JobStatus::Finished), "done is final");
+    let log = s.store.read_log("j", 0).await.expect("read").expect("exists");
+    assert!(log.len() < 1024 + 300, "bounded: {} bytes", log.len());
+    assert!(log.ends_with("the function's further output is not kept\n"), "kept, as a separate append was: {log}");
+    assert_eq!(s.store.job_outcome("j").await.expect("outcome"), Some((JobStatus::Finished, None)));
+    assert_eq!(s.store.job_outcome("nope").await.expect("outcome"), None);
+}
+
+#[tokio::test]
 async fn retention_deletes_old_done_jobs_and_keeps_running_ones() {
     let s = Scratch::new();
     for i in 0..6 {

@@ -167,6 +167,9 @@ async fn logs_hold_what_the_function_printed_and_the_orchestrator_lines() {
     }
     let first_line = logs.lines().next().unwrap_or_default();
     assert!(first_line.starts_with("INFO ") && first_line.contains(&format!("[{id}]")), "{first_line}");
+    let last_line = logs.lines().last().unwrap_or_default();
+    assert!(last_line.contains("] finished after ") && last_line.ends_with('s'), "the end says how long it ran: {last_line}");
+    assert!(!logs.contains("mist-worker"), "the worker's own notes stay out of job logs:\n{logs}");
     let offset = logs.find("shouting").unwrap_or(0);
     let rest = api.get(&format!("/jobs/{id}/logs?offset={offset}")).await.text;
     assert!(rest.starts_with("shouting hello logs"), "{rest}");

@@ -23,7 +23,7 @@ use tokio::sync::mpsc;
 use crate::artifacts::ArtifactCache;
 use crate::process::{kill_group, spawn, Tail};
 use crate::protocol::{FromWorker, ToWorker};
-use crate::report::{Ending, Report, ReportQueue, Reporter};
+use crate::report::{End, Ending, Report, ReportQueue, Reporter};
 use crate::spark::{submit_arguments, WorkerLaunch};
 
 /// How long a worker asked to stop may take before it is killed.
@@ -122,6 +122,8 @@ struct RunningJob {
     /// A failure of its own code goes to the dispatcher, which retries it.
     retry_on_error: bool,
     attempt: u32,
+    /// When the worker began running it (its `started` message), for the end line's "after".
+    began: Option<i64>,
 }
 
 struct WorkerHandle {
@@ -284,7 +286,7 @@ impl Agent {
             // case its command was lost; this one was not.
             return tracing::info!(job.id = %job_id, worker.id = %worker_id, "job already handed to its worker");
         }
-        let running = RunningJob { endpoint: endpoint.clone(), logs: Vec::new(), verdict: None, retry_on_error, attempt };
+        let running = RunningJob { endpoint: endpoint.clone(), logs: Vec::new(), verdict: None, retry_on_error, attempt, began: None };
         worker.jobs.insert(job_id.clone(), running);
         let to_worker = worker.to_worker.clone();
         tokio::spawn(async move {
@@ -334,15 +336,22 @@ impl Agent {
 
     fn from_worker(&mut self, worker_id: &str, message: FromWorker) {
         let Some(worker) = self.workers.get_mut(worker_id) else { return };
-        let (job_id, ending) = match message {
+        let (job_id, ended_at, ending) = match message {
             FromWorker::Log { job_id, level, time, message } => {
                 if let Some(job) = worker.jobs.get_mut(&job_id) {
                     job.logs.push((Level::parse(&level), time, message));
                 }
                 return;
             }
-            FromWorker::Hello { .. } | FromWorker::Started { .. } => return,
-            FromWorker::Finished { job_id, result, .. } => {
+            FromWorker::Hello { .. } => return,
+            FromWorker::Started { job_id, time } => {
+                tracing::debug!(job.id = %job_id, worker.id = %worker_id, "job running on its worker");
+                if let Some(job) = worker.jobs.get_mut(&job_id) {
+                    job.began = Some(time);
+                }
+                return;
+            }
+            FromWorker::Finished { job_id, time, result } => {
                 let size = result.to_string().len() as u64;
                 let limit = self.shared.settings.jobs.max_result_bytes;
                 let ending = if size > limit {
@@ -350,11 +359,12 @@ impl Agent {
                 } else {
                     Ending::Finished(result)
                 };
-                (job_id, ending)
+                (job_id, time, ending)
             }
-            FromWorker::Failed { job_id, error, .. } => (job_id, Ending::Failed(error)),
-            FromWorker::Canceled { job_id, .. } => (job_id, Ending::Canceled("its Spark work was stopped".into())),
+            FromWorker::Failed { job_id, time, error } => (job_id, time, Ending::Failed(error)),
+            FromWorker::Canceled { job_id, time } => (job_id, time, Ending::Canceled("its Spark work was stopped".into())),
         };
+        tracing::debug!(job.id = %job_id, worker.id = %worker_id, "job ended on its worker");
         let Some(mut job) = worker.jobs.remove(&job_id) else { return };
         match (job.verdict.take(), ending) {
             (None, Ending::Failed(error)) if job.retry_on_error => {
@@ -362,13 +372,15 @@ impl Agent {
                 self.shared.reports.send(Report::Logs { job_id: job_id.clone(), endpoint: job.endpoint, lines });
                 self.notify(Notice::JobFailed { job_id, worker_id: worker_id.to_string(), error });
             }
-            (verdict, ending) => self.report_end(worker_id, job_id, job, verdict.unwrap_or(ending)),
+            (verdict, ending) => self.report_end(worker_id, job_id, job, verdict.unwrap_or(ending), ended_at),
         }
     }
 
-    fn report_end(&self, worker_id: &str, job_id: String, job: RunningJob, ending: Ending) {
+    /// `ended_at` is when the job stopped running (the worker's end message, or now).
+    fn report_end(&self, worker_id: &str, job_id: String, job: RunningJob, ending: Ending, ended_at: i64) {
         let (worker_id, attempt) = (worker_id.to_string(), job.attempt);
-        self.shared.reports.send(Report::End { job_id, endpoint: job.endpoint, worker_id, attempt, lines: job.logs, ending });
+        let ran_ms = job.began.map(|began| ended_at - began);
+        self.shared.reports.send(Report::End(End { job_id, endpoint: job.endpoint, worker_id, attempt, lines: job.logs, ending, ran_ms }));
     }
 
     /// Spark's driver output goes to the log of every job running on the worker.
@@ -410,12 +422,12 @@ impl Agent {
         let mut lost_jobs = Vec::new();
         for (job_id, mut job) in std::mem::take(&mut worker.jobs) {
             match job.verdict.take() {
-                Some(verdict) => self.report_end(worker_id, job_id, job, verdict),
+                Some(verdict) => self.report_end(worker_id, job_id, job, verdict, now_millis()),
                 None if died => {
                     self.shared.reports.send(Report::Logs { job_id: job_id.clone(), endpoint: job.endpoint, lines: job.logs });
                     lost_jobs.push(job_id);
                 }
-                None => self.report_end(worker_id, job_id, job, Ending::Failed(reason.clone())),
+                None => self.report_end(worker_id, job_id, job, Ending::Failed(reason.clone()), now_millis()),
             }
         }
         self.stopped(&worker.record).await;

@@ -11,7 +11,7 @@ pub enum FromWorker {
     #[serde(rename_all = "camelCase")]
     Hello { worker_id: String, spark_version: Option<String>, spark_ui: Option<String>, pid: Option<u32> },
     #[serde(rename_all = "camelCase")]
-    Started { job_id: String },
+    Started { job_id: String, time: i64 },
     #[serde(rename_all = "camelCase")]
     Log { job_id: String, level: String, time: i64, message: String },
     #[serde(rename_all = "camelCase")]

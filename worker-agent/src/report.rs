@@ -82,14 +82,21 @@ impl Reporter {
         }
     }
 
-    /// Appends log lines (already formatted) and publishes them as a `logs` event.
+    /// Appends log lines and publishes them as a `logs` event.
     pub async fn logs(&self, job_id: &str, endpoint: &str, lines: Vec<(Level, i64, String)>) {
         if lines.is_empty() {
             return;
         }
-        let text: String = lines.iter().map(|(level, time, message)| line(*level, *time, job_id, message)).collect();
+        let text = log_text(job_id, &lines);
         if let Err(err) = persist("appending to a job's log", || self.store.append_log(job_id, &text, self.max_log_bytes)).await {
             tracing::warn!(job.id = %job_id, error = %err, "cannot append to a job's log");
+        }
+        self.log_event(job_id, endpoint, lines).await;
+    }
+
+    async fn log_event(&self, job_id: &str, endpoint: &str, lines: Vec<(Level, i64, String)>) {
+        if lines.is_empty() {
+            return;
         }
         let mut event = JobEvent::new(EventKind::Logs, job_id, endpoint);
         event.events = Some(
@@ -101,37 +108,40 @@ impl Reporter {
         self.event(&event).await;
     }
 
-    /// Records how the job ended (done is final: a late end after a cancel changes
-    /// nothing) and tells everyone.
-    pub async fn ended(&self, job_id: &str, endpoint: &str, worker_id: &str, attempt: u32, ending: Ending) {
+    /// Records how the job ended, with its last log lines in the same write (done is final:
+    /// a late end after a cancel changes nothing but the log), and tells everyone.
+    pub async fn ended(&self, end: End) {
+        let End { job_id, endpoint, worker_id, attempt, lines, ending, ran_ms } = end;
         mist_common::fault::hold("agent.before_end").await;
         let now = now_millis();
+        let after = ran_ms.map(|ms| format!(" after {:.2}s", ms.max(0) as f64 / 1000.0)).unwrap_or_default();
         let (status, kind, log) = match &ending {
-            Ending::Finished(_) => (JobStatus::Finished, EventKind::Finished, line(Level::Info, now, job_id, "finished")),
-            Ending::Failed(error) => (JobStatus::Failed, EventKind::Failed, line(Level::Error, now, job_id, &format!("failed: {error}"))),
-            Ending::Canceled(why) => (JobStatus::Canceled, EventKind::Canceled, line(Level::Info, now, job_id, &format!("canceled: {why}"))),
+            Ending::Finished(_) => (JobStatus::Finished, EventKind::Finished, line(Level::Info, now, &job_id, &format!("finished{after}"))),
+            Ending::Failed(error) => (JobStatus::Failed, EventKind::Failed, line(Level::Error, now, &job_id, &format!("failed{after}: {error}"))),
+            Ending::Canceled(why) => (JobStatus::Canceled, EventKind::Canceled, line(Level::Info, now, &job_id, &format!("canceled{after}: {why}"))),
         };
         let result = match &ending {
             Ending::Finished(result) => result.clone(),
             Ending::Failed(error) => Value::String(error.clone()),
             Ending::Canceled(_) => Value::Null,
         };
-        let mut change = Transition::to(job_id, status).only_if("attempt", &attempt.to_string()).set("endTime", now).log(log);
+        let mut change = Transition::to(&job_id, status).only_if("attempt", &attempt.to_string()).set("endTime", now).log(log);
+        if !lines.is_empty() {
+            change = change.output(log_text(&job_id, &lines), self.max_log_bytes);
+        }
         if !result.is_null() {
             change = change.set("jobResult", result.to_string());
         }
-        match persist("recording how a job ended", || self.store.transition(&change)).await {
-            Ok(Moved::Yes(_)) => {}
-            // Already done: whoever ended it told everyone.
-            Ok(_) => return,
-            Err(err) => {
-                tracing::error!(job.id = %job_id, error = %err, "cannot record how a job ended");
-                return;
-            }
+        let recorded = persist("recording how a job ended", || self.store.transition(&change)).await;
+        if let Err(err) = &recorded {
+            tracing::error!(job.id = %job_id, error = %err, "cannot record how a job ended");
         }
-        let mut event = JobEvent::new(kind, job_id, endpoint);
+        self.log_event(&job_id, &endpoint, lines).await;
+        // Unless it moved here, it was already done: whoever ended it told everyone.
+        let Ok(Moved::Yes(_)) = recorded else { return };
+        let mut event = JobEvent::new(kind, &job_id, &endpoint);
         event.time = Some(now);
-        event.worker_id = Some(worker_id.to_string());
+        event.worker_id = Some(worker_id);
         match ending {
             Ending::Finished(value) => event.result = Some(value),
             Ending::Failed(error) => event.error = Some(error),
@@ -141,12 +151,30 @@ impl Reporter {
     }
 }
 
+/// Log lines in the format of the job log.
+fn log_text(job_id: &str, lines: &[(Level, i64, String)]) -> String {
+    lines.iter().map(|(level, time, message)| line(*level, *time, job_id, message)).collect()
+}
+
+/// How a job ended, with what it printed since the last flush.
+#[derive(Debug)]
+pub struct End {
+    pub job_id: String,
+    pub endpoint: String,
+    pub worker_id: String,
+    pub attempt: u32,
+    pub lines: Vec<(Level, i64, String)>,
+    pub ending: Ending,
+    /// How long it ran on its worker, when the worker said it started.
+    pub ran_ms: Option<i64>,
+}
+
 /// A write about one job, queued so that a job's writes land in the order they were made
 /// (its log lines before its end) while different jobs are written in parallel.
 #[derive(Debug)]
 pub enum Report {
     Logs { job_id: String, endpoint: String, lines: Vec<(Level, i64, String)> },
-    End { job_id: String, endpoint: String, worker_id: String, attempt: u32, lines: Vec<(Level, i64, String)>, ending: Ending },
+    End(End),
 }
 
 /// Writer tasks, each owning the jobs whose id hashes to it.
@@ -174,7 +202,7 @@ impl ReportQueue {
 
     pub fn send(&self, report: Report) {
         let job_id = match &report {
-            Report::Logs { job_id, .. } | Report::End { job_id, .. } => job_id,
+            Report::Logs { job_id, .. } | Report::End(End { job_id, .. }) => job_id,
         };
         let shard = job_id.bytes().fold(0usize, |h, b| h.wrapping_mul(31).wrapping_add(b as usize)) % self.shards.len();
         let _ = self.shards[shard].send(report);
@@ -185,10 +213,7 @@ impl Reporter {
     async fn write(&self, report: Report) {
         match report {
             Report::Logs { job_id, endpoint, lines } => self.logs(&job_id, &endpoint, lines).await,
-            Report::End { job_id, endpoint, worker_id, attempt, lines, ending } => {
-                self.logs(&job_id, &endpoint, lines).await;
-                self.ended(&job_id, &endpoint, &worker_id, attempt, ending).await;
-            }
+            Report::End(end) => self.ended(end).await,
         }
     }
 }

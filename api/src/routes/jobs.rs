@@ -12,7 +12,7 @@ use mist_common::model::body::kind_of;
 use mist_common::model::job::{JobDetails, JobStatus, Source};
 use mist_common::model::worker::WorkerLink;
 use mist_common::store::jobs::JobQuery;
-use mist_common::submit::Submission;
+use mist_common::submit::{new_job_id, Submission};
 use serde_json::{json, Map, Value};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -21,6 +21,7 @@ use crate::error::ApiError;
 use crate::jobs::{cancel, submit};
 use crate::query::QueryParams;
 use crate::state::AppState;
+use crate::waiters::Woken;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -159,39 +160,49 @@ async fn page(state: &AppState, endpoint: Option<String>, query: &QueryParams) -
 }
 
 /// `force=true`: submit, then wait for the job to be done, woken by its done notice.
-async fn wait_for_result(state: &AppState, submission: Submission, limit: Option<Duration>) -> Result<Response, ApiError> {
+async fn wait_for_result(state: &AppState, mut submission: Submission, limit: Option<Duration>) -> Result<Response, ApiError> {
+    // The id is chosen here so that the wait is registered before the job exists: its end
+    // cannot be missed, and the job is read only once it is done.
+    let id = new_job_id();
+    submission.job_id = Some(id.clone());
+    let woken = state.waiters.register(&id);
+    let answer = match submit(state, submission).await {
+        Ok(_) => wait_until_done(state, &id, woken, limit).await,
+        Err(err) => Err(err),
+    };
+    state.waiters.forget(&id);
+    answer
+}
+
+async fn wait_until_done(state: &AppState, id: &str, mut woken: Woken, limit: Option<Duration>) -> Result<Response, ApiError> {
     let deadline = limit.map(|l| tokio::time::Instant::now() + l);
-    // Waiting starts before the job exists (its id is not known yet), so it is set up
-    // right after submission; a job that ends before that is caught by the first read.
-    let job = submit(state, submission).await?;
-    let id = job.job_id;
     loop {
-        let woken = state.waiters.register(&id);
-        let job = state.store.get_job(&id).await?.ok_or_else(|| job_not_found(&id))?;
-        if job.status.is_done() {
-            state.waiters.forget(&id);
-            return Ok(Json(outcome(&job)).into_response());
-        }
         let timed_out = match deadline {
             Some(deadline) => tokio::time::timeout_at(deadline, woken).await.is_err(),
             None => woken.await.is_err(),
         };
         if timed_out {
-            state.waiters.forget(&id);
             let waited = limit.map(|l| MistDuration::Finite(l).to_string()).unwrap_or_default();
             let body = json!({ "error": format!("job {id} did not end within {waited}; it keeps running, follow it at /v2/api/jobs/{id}"), "id": id });
             return Ok((StatusCode::REQUEST_TIMEOUT, Json(body)).into_response());
+        }
+        // A wake can be spurious (Redis was resubscribed): registered again before the
+        // read, so an end right after it is not missed.
+        woken = state.waiters.register(id);
+        let (status, result) = state.store.job_outcome(id).await?.ok_or_else(|| job_not_found(id))?;
+        if status.is_done() {
+            return Ok(Json(outcome(status, result)).into_response());
         }
     }
 }
 
 /// `{"success","payload","errors"}` of a done job.
-fn outcome(job: &JobDetails) -> Value {
-    match job.status {
-        JobStatus::Finished => json!({ "success": true, "payload": job.job_result.clone().unwrap_or(json!({})), "errors": [] }),
+fn outcome(status: JobStatus, result: Option<Value>) -> Value {
+    match status {
+        JobStatus::Finished => json!({ "success": true, "payload": result.unwrap_or(json!({})), "errors": [] }),
         JobStatus::Canceled => json!({ "success": false, "payload": {}, "errors": ["the job was canceled"] }),
         _ => {
-            let error = job.job_result.as_ref().map(|r| r.as_str().map(str::to_string).unwrap_or_else(|| r.to_string()));
+            let error = result.map(|r| r.as_str().map(str::to_string).unwrap_or_else(|| r.to_string()));
             json!({ "success": false, "payload": {}, "errors": [error.unwrap_or_else(|| "the job failed".into())] })
         }
     }

@@ -15,8 +15,10 @@ use super::{decode, encode, Store, StoreError};
 use crate::model::job::{JobDetails, JobParams, JobStatus, Source};
 use crate::model::messages::JobRequest;
 
-static TRANSITION: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/transition.lua")));
-static APPEND_LOG: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/append_log.lua")));
+static TRANSITION: LazyLock<Script> =
+    LazyLock::new(|| Script::new(concat!(include_str!("lua/append_within.lua"), include_str!("lua/transition.lua"))));
+static APPEND_LOG: LazyLock<Script> =
+    LazyLock::new(|| Script::new(concat!(include_str!("lua/append_within.lua"), include_str!("lua/append_log.lua"))));
 
 /// A status change to apply.
 #[derive(Debug, Clone)]
@@ -27,6 +29,8 @@ pub struct Transition {
     pub from: Vec<JobStatus>,
     /// An orchestrator line for the job's log.
     pub log_line: Option<String>,
+    /// The function's output to append before it, and the log's byte limit.
+    pub output: Option<(String, u64)>,
     /// Fields set with the status (`startTime`, `jobResult`…).
     pub fields: Vec<(&'static str, String)>,
     /// A worker whose job list gains this job.
@@ -37,7 +41,16 @@ pub struct Transition {
 
 impl Transition {
     pub fn to(job_id: &str, to: JobStatus) -> Self {
-        Self { job_id: job_id.to_string(), to, from: Vec::new(), log_line: None, fields: Vec::new(), on_worker: None, only_if: None }
+        Self {
+            job_id: job_id.to_string(),
+            to,
+            from: Vec::new(),
+            log_line: None,
+            output: None,
+            fields: Vec::new(),
+            on_worker: None,
+            only_if: None,
+        }
     }
 
     pub fn from(mut self, from: &[JobStatus]) -> Self {
@@ -47,6 +60,13 @@ impl Transition {
 
     pub fn log(mut self, line: String) -> Self {
         self.log_line = Some(line);
+        self
+    }
+
+    /// Appends the function's `lines` (kept within `limit` bytes, like `Store::append_log`)
+    /// in the same step, whether or not the change applies.
+    pub fn output(mut self, lines: String, limit: u64) -> Self {
+        self.output = Some((lines, limit));
         self
     }
 
@@ -147,6 +167,10 @@ impl Store {
             .arg(change.on_worker.as_deref().map(|w| keys.worker_jobs(w)).unwrap_or_default())
             .arg(change.only_if.as_ref().map(|(field, _)| *field).unwrap_or(""))
             .arg(change.only_if.as_ref().map(|(_, value)| value.as_str()).unwrap_or(""));
+        match &change.output {
+            Some((lines, limit)) => invocation.arg(lines).arg(limit).arg(cut_marker(&change.job_id, *limit)),
+            None => invocation.arg("").arg(0).arg(""),
+        };
         for (field, value) in &change.fields {
             invocation.arg(*field).arg(value);
         }
@@ -166,6 +190,18 @@ impl Store {
             return Ok(None);
         }
         job_from_fields(&key, &fields).map(Some)
+    }
+
+    /// Only the status and the result (the error text of a failed job): what a caller
+    /// waiting for the job answers with, without reading and decoding the whole record.
+    pub async fn job_outcome(&self, id: &str) -> Result<Option<(JobStatus, Option<Value>)>, StoreError> {
+        let key = self.keys().job(id);
+        let (status, result): (Option<String>, Option<String>) = self.conn().await?.hmget(&key, &["status", "jobResult"]).await?;
+        let Some(status) = status else { return Ok(None) };
+        let status = status.parse().map_err(|message| StoreError::Corrupt { key: key.clone(), message })?;
+        // An empty result is one a retry cleared.
+        let result = result.filter(|r| !r.is_empty()).map(|json| decode::<Value>(&key, &json)).transpose()?;
+        Ok(Some((status, result)))
     }
 
     /// The request a job runs, for rebuilding the dispatcher's queues after a restart.
@@ -246,14 +282,11 @@ impl Store {
 
     /// Appends function output to a job's log, within `limit` bytes.
     pub async fn append_log(&self, id: &str, lines: &str, limit: u64) -> Result<(), StoreError> {
-        let marker = crate::joblog::line(crate::joblog::Level::Warn, crate::time::now_millis(), id, &format!(
-            "log cut at {limit} bytes (jobs.max_log_bytes); the function's further output is not kept"
-        ));
         let _: u64 = APPEND_LOG
             .key(self.keys().job_log(id))
             .arg(lines)
             .arg(limit)
-            .arg(marker)
+            .arg(cut_marker(id, limit))
             .invoke_async(&mut self.conn().await?)
             .await?;
         Ok(())
@@ -269,6 +302,13 @@ impl Store {
             .await?;
         Ok(exists.then_some(text))
     }
+}
+
+/// The line that ends a log cut at `limit` bytes.
+fn cut_marker(id: &str, limit: u64) -> String {
+    crate::joblog::line(crate::joblog::Level::Warn, crate::time::now_millis(), id, &format!(
+        "log cut at {limit} bytes (jobs.max_log_bytes); the function's further output is not kept"
+    ))
 }
 
 /// A job record from its hash fields.

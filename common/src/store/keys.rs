@@ -21,6 +21,7 @@ impl Keys {
     }
 
     /// String: why a context is broken (its last worker start error), while it is.
+    /// `read_submission.lua` builds it from `prefix` in this format.
     pub fn context_broken(&self, name: &str) -> String {
         format!("{}:context:{name}:broken", self.namespace)
     }

@@ -8,6 +8,7 @@ pub mod jobs;
 pub mod keys;
 pub mod lease;
 pub mod retention;
+pub mod submission;
 pub mod workers;
 
 use deadpool_redis::redis::{self, AsyncCommands};

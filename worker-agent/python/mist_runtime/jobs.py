@@ -10,7 +10,6 @@ bookkeeping here is tested without a JVM.
 """
 
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 from mist_runtime import capture, invoke, protocol
@@ -107,8 +106,10 @@ class JobRunner:
             if self._stopping:
                 return
             job.running = True
-        began = time.monotonic()
-        self._note("job {} started: {} from {}".format(job.id, job.class_name, job.file_path))
+        # No note on stderr here or at the end: the agent copies the worker's output into
+        # the log of every job running on it, so two notes per job would cost every job a
+        # log write and a `logs` event. The agent records when the job started and how long
+        # it ran from these messages' times instead.
         self._report(protocol.started(job.id))
         finished_line, error = self._execute(job)
         with self._lock:
@@ -116,8 +117,6 @@ class JobRunner:
             canceled, stopping = job.cancel_requested, self._stopping
         if stopping:
             return
-        outcome = "canceled" if canceled else ("failed" if error is not None else "finished")
-        self._note("job {} {} after {:.2f}s".format(job.id, outcome, time.monotonic() - began))
         if canceled:
             self._report(protocol.canceled(job.id))
         elif error is not None:

@@ -1,6 +1,10 @@
 -- Moves a job to a new status, forward only, with its status indexes, an optional log
 -- line and extra fields, in one step. Done is final: a late "finished" never overwrites
 -- "canceled". Index keys are built here from the namespace prefix (standalone Redis).
+-- The function's output buffered until the job's end comes with it and is appended first,
+-- within the log's byte limit (append_within.lua, prepended to this script), whether or
+-- not the change applies, as the separate append it replaces was: ending a job that
+-- printed costs one round trip.
 -- KEYS[1] job hash, KEYS[2] job log
 -- ARGV[1] key prefix ("<ns>:"), ARGV[2] job id, ARGV[3] new status,
 -- ARGV[4] statuses it may come from, comma-separated ("" = any earlier, not done),
@@ -9,11 +13,14 @@
 -- ARGV[7] another sorted set to add the job to, by create time ("" = none; a worker's jobs),
 -- ARGV[8] a field that must hold ARGV[9] for the change to apply ("" = no condition; an
 -- agent ending a job names its attempt, so a retried job is not ended by an old one),
--- ARGV[10..] field, value pairs to set
+-- ARGV[10] the function's output lines ("" = none), ARGV[11] the log's byte limit,
+-- ARGV[12] the line that says the log was cut,
+-- ARGV[13..] field, value pairs to set
 -- Returns {"ok", old status} | {"missing", ""} | {"refused", current status}
 local rank = {initialized = 0, queued = 1, started = 2, cancelling = 3, canceled = 4, finished = 4, failed = 4}
 local current = redis.call('HGET', KEYS[1], 'status')
 if not current then return {'missing', ''} end
+if ARGV[10] ~= '' then append_within(KEYS[2], ARGV[10], tonumber(ARGV[11]), ARGV[12]) end
 local target = ARGV[3]
 if rank[current] == 4 then return {'refused', current} end
 if ARGV[4] ~= '' then
@@ -23,7 +30,7 @@ elseif rank[target] <= rank[current] then
 end
 if ARGV[8] ~= '' and redis.call('HGET', KEYS[1], ARGV[8]) ~= ARGV[9] then return {'refused', current} end
 redis.call('HSET', KEYS[1], 'status', target)
-for i = 10, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+for i = 13, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
 local id, prefix = ARGV[2], ARGV[1]
 local endpoint = redis.call('HGET', KEYS[1], 'endpoint')
 local created = redis.call('HGET', KEYS[1], 'createTime')
