@@ -43,7 +43,10 @@ impl Cluster {
             ("MIST__AGENT__API_URL", &base),
             ("MIST__AGENT__WORK_DIR", &dir.join("agent").to_string_lossy()),
             ("MIST__AGENT__ID", &format!("agent-{}", &namespace[5..13])),
-            ("MIST__AMQP__EXPIRE_UNUSED", "60s"),
+            // The broker drops a test's queues once they are unused this long. Longer than
+            // any test, so a queue nobody consumes meanwhile (the dead letters) is still
+            // there when the test looks into it.
+            ("MIST__AMQP__EXPIRE_UNUSED", "15m"),
             ("MIST__DISPATCHER__TICK", "200ms"),
             ("MIST__LOG__LEVEL", "info,mist_agent=debug"),
             ("SPARK_LOCAL_IP", "127.0.0.1"),

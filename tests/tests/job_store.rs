@@ -131,6 +131,25 @@ async fn logs_are_bounded_with_a_line_that_says_so() {
 }
 
 #[tokio::test]
+async fn a_cut_log_keeps_no_later_output_even_when_it_would_fit() {
+    let s = Scratch::new();
+    s.job("j", "e", 1).await;
+    let long = "INFO ".to_string() + &"y".repeat(600) + "\n";
+    s.store.append_log("j", &long, 1024).await.expect("append");
+    // Cut with nothing of the second line kept: the log is well under its limit.
+    s.store.append_log("j", &long, 1024).await.expect("append");
+    let cut = s.store.read_log("j", 0).await.expect("read").expect("exists");
+    assert!(cut.len() < 1024 && cut.ends_with("the function's further output is not kept\n"), "{cut}");
+    // A marker written now would carry another time than the one in the log.
+    let then = mist_common::time::now_millis();
+    while mist_common::time::now_millis() == then {
+        std::hint::spin_loop();
+    }
+    s.store.append_log("j", "INFO short\n", 1024).await.expect("append");
+    assert_eq!(s.store.read_log("j", 0).await.expect("read").expect("exists"), cut, "nothing after the cut");
+}
+
+#[tokio::test]
 async fn an_end_carries_the_last_output_within_the_limit_even_when_refused() {
     let s = Scratch::new();
     s.job("j", "e", 1).await;

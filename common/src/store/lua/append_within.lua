@@ -5,7 +5,11 @@
 local function append_within(log, lines, limit, marker)
   local length = redis.call('STRLEN', log)
   if length >= limit then return length end
-  if length >= #marker and redis.call('GETRANGE', log, -#marker, -1) == marker then return length end
+  -- Cut already? The marker's note (after its "[<job id>] ") is found near the end; its
+  -- time differs from this call's, and the orchestrator's lines may follow it.
+  local note = string.sub(marker, (string.find(marker, '] ', 1, true) or 0) + 2)
+  local tail = redis.call('GETRANGE', log, -(#marker + 4096), -1)
+  if string.find(tail, note, 1, true) then return length end
   if length + #lines <= limit then return redis.call('APPEND', log, lines) end
   local cut = string.sub(lines, 1, limit - length)
   local last_newline = 0
