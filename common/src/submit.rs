@@ -114,7 +114,7 @@ pub async fn prepare(store: &Store, settings: &Settings, submission: Submission)
     let request = JobRequest {
         job_id,
         endpoint: endpoint.name,
-        context,
+        context: context.into(),
         artifact: ArtifactRef { name: artifact.name, sha1: artifact.sha1 },
         class_name: endpoint.class_name,
         arguments,

@@ -2,6 +2,7 @@
 //! per context. Only the scheduler changes it; it is rebuilt from Redis at start.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::sync::Arc;
 use std::time::Instant;
 
 use mist_common::model::context::{ContextConfig, WorkerMode};
@@ -21,7 +22,7 @@ pub struct Worker {
     pub id: String,
     pub context: String,
     /// The settings it was started with.
-    pub config: ContextConfig,
+    pub config: Arc<ContextConfig>,
     pub agent_id: String,
     pub state: WorkerState,
     pub running: BTreeSet<String>,
@@ -45,7 +46,7 @@ impl Worker {
 /// settings.
 #[derive(Debug, Clone)]
 pub struct ContextQueue {
-    pub config: ContextConfig,
+    pub config: Arc<ContextConfig>,
     pub pending: VecDeque<String>,
     /// Worker starts that failed in a row.
     pub failed_starts: u32,
@@ -54,7 +55,7 @@ pub struct ContextQueue {
 }
 
 impl ContextQueue {
-    pub fn new(config: ContextConfig) -> Self {
+    pub fn new(config: Arc<ContextConfig>) -> Self {
         Self { config, pending: VecDeque::new(), failed_starts: 0, broken: None }
     }
 }
@@ -80,7 +81,9 @@ pub struct Model {
     pub agents: BTreeMap<String, AgentInfo>,
     pub workers: HashMap<String, Worker>,
     pub contexts: BTreeMap<String, ContextQueue>,
-    pub jobs: HashMap<String, Job>,
+    /// Boxed: a backlog of waiting jobs grows the table by a pointer per job, not by a
+    /// whole request (and its load-factor slack).
+    pub jobs: HashMap<String, Box<Job>>,
     /// Makes worker ids unique across dispatcher restarts.
     pub instance: String,
     pub worker_seq: u64,
@@ -96,6 +99,13 @@ impl Model {
         match requested {
             Some(wanted) => format!("{context}-{wanted}-{}{}", self.instance, self.worker_seq),
             None => format!("{context}-{}{}", self.instance, self.worker_seq),
+        }
+    }
+
+    /// Gives back the job table's room once a backlog has drained.
+    pub fn compact(&mut self) {
+        if self.jobs.capacity() > 4096 && self.jobs.len() < self.jobs.capacity() / 4 {
+            self.jobs.shrink_to_fit();
         }
     }
 

@@ -17,7 +17,7 @@ use crate::scheduler::Input;
 pub async fn rebuild(store: &Store, default: ContextConfig, model: &mut Model) -> Result<Vec<Input>, StoreError> {
     for context in std::iter::once(default).chain(store.list_contexts().await?) {
         let broken = store.context_broken(&context.name).await?;
-        let mut queue = ContextQueue::new(context);
+        let mut queue = ContextQueue::new(context.into());
         queue.broken = broken;
         model.contexts.insert(queue.config.name.clone(), queue);
     }
@@ -36,7 +36,7 @@ pub async fn rebuild(store: &Store, default: ContextConfig, model: &mut Model) -
             Worker {
                 id: record.link.name.clone(),
                 context: record.link.context.clone(),
-                config: record.init_info.clone(),
+                config: record.init_info.clone().into(),
                 agent_id: record.link.agent_id.clone(),
                 state,
                 running: BTreeSet::new(),
@@ -57,7 +57,7 @@ pub async fn rebuild(store: &Store, default: ContextConfig, model: &mut Model) -
                     worker.exclusive_job = Some(id.clone());
                 }
             }
-            model.jobs.insert(id, Job { request, worker: job.worker_id, sent_at: None });
+            model.jobs.insert(id, Box::new(Job { request, worker: job.worker_id, sent_at: None }));
         }
     }
     let mut waiting = Vec::new();

@@ -6,6 +6,7 @@
 //! job, at most `maxJobs` at once. Jobs beyond capacity wait, in order, per context.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use mist_common::duration::MistDuration;
@@ -73,22 +74,27 @@ pub fn handle(model: &mut Model, input: Input, now: Instant) -> Vec<Action> {
         Input::NotStarted { job_id } => resend(model, &job_id, now, &mut actions),
     }
     schedule(model, now, &mut actions);
+    model.compact();
     actions
 }
 
-fn accept(model: &mut Model, request: JobRequest, actions: &mut Vec<Action>) {
+fn accept(model: &mut Model, mut request: JobRequest, actions: &mut Vec<Action>) {
     if model.jobs.contains_key(&request.job_id) {
         return; // a redelivery: the job is already known
     }
-    let context = request.context.clone();
-    let queue = model.contexts.entry(context.name.clone()).or_insert_with(|| ContextQueue::new(context.clone()));
+    let name = request.context.name.clone();
+    let queue = model.contexts.entry(name).or_insert_with(|| ContextQueue::new(request.context.clone()));
     if let Some(error) = &queue.broken {
         let error = error.clone();
         return actions.push(Action::FailJob { job_id: request.job_id, endpoint: request.endpoint, error });
     }
-    queue.config = context; // the newest request carries the newest settings
+    if queue.config == request.context {
+        request.context = queue.config.clone(); // one copy for every job with these settings
+    } else {
+        queue.config = request.context.clone(); // the newest request carries the newest settings
+    }
     queue.pending.push_back(request.job_id.clone());
-    model.jobs.insert(request.job_id.clone(), Job::waiting(request));
+    model.jobs.insert(request.job_id.clone(), Box::new(Job::waiting(request)));
 }
 
 fn job_ended(model: &mut Model, job_id: &str, now: Instant, actions: &mut Vec<Action>) {
@@ -183,6 +189,7 @@ fn on_notice(model: &mut Model, notice: Notice, now: Instant, actions: &mut Vec<
         }
         Notice::JobRefused { job_id, .. } => job_ended(model, &job_id, now, actions),
         Notice::ContextChanged { context } => {
+            let context = Arc::new(context);
             let queue = model.contexts.entry(context.name.clone()).or_insert_with(|| ContextQueue::new(context.clone()));
             queue.config = context;
             // An update is how a user says "try again".
@@ -370,7 +377,7 @@ fn start_worker(model: &mut Model, context: &str, requested: Option<&str>, now: 
             created: now,
         },
     );
-    actions.push(Action::Send { agent_id, command: AgentCommand::StartWorker { worker_id: worker_id.clone(), context: config } });
+    actions.push(Action::Send { agent_id, command: AgentCommand::StartWorker { worker_id: worker_id.clone(), context: (*config).clone() } });
     Some(worker_id)
 }
 

@@ -28,7 +28,7 @@ fn request(id: &str, ctx: &ContextConfig) -> Input {
     Input::Request(JobRequest {
         job_id: id.into(),
         endpoint: "e".into(),
-        context: ctx.clone(),
+        context: ctx.clone().into(),
         artifact: ArtifactRef { name: "a.py".into(), sha1: "0".into() },
         class_name: "f".into(),
         arguments: Default::default(),

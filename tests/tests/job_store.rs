@@ -40,7 +40,7 @@ impl Scratch {
         let request = JobRequest {
             job_id: id.into(),
             endpoint: endpoint.into(),
-            context: settings.default_context(),
+            context: settings.default_context().into(),
             artifact: ArtifactRef { name: "f.py".into(), sha1: "0".into() },
             class_name: "f".into(),
             arguments: Default::default(),

@@ -2,6 +2,8 @@
 //! dispatcher), commands (dispatcher → an agent), notices (agents → dispatcher), and the
 //! public job events.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -23,8 +25,9 @@ pub struct ArtifactRef {
 pub struct JobRequest {
     pub job_id: String,
     pub endpoint: String,
-    /// The context's settings when the job was submitted.
-    pub context: ContextConfig,
+    /// The context's settings when the job was submitted. Shared: the dispatcher keeps one
+    /// copy for all the jobs waiting with the same settings, however long its backlog.
+    pub context: Arc<ContextConfig>,
     pub artifact: ArtifactRef,
     pub class_name: String,
     pub arguments: Map<String, Value>,
