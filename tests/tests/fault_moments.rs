@@ -12,7 +12,7 @@ use serde_json::json;
 
 use mist_tests::cluster::{AGENT, API, DISPATCHER};
 use mist_tests::faults::process;
-use mist_tests::faults::scenario::{all_done, cluster, deploy, error_of, report, starts, workers_of};
+use mist_tests::faults::scenario::{all_done, cluster, deploy, error_of, next_job_runs_on_a_new_worker, report, starts, worker_jvm, workers_of};
 
 /// What a fault point logs when it fires.
 fn reached(point: &str) -> String {
@@ -131,8 +131,8 @@ async fn an_agent_paused_while_its_worker_starts_keeps_the_job_waiting_and_it_ru
     let api = mist.api();
     deploy(&api).await;
     let id = api.submit("quick", json!({})).await;
+    worker_jvm(&mist).await;
     let agent = mist.pid(AGENT);
-    mist_tests::wait_for("the worker to be starting", MOMENT, || async { process::find_descendant(agent, "SparkSubmit").map(|_| ()) }).await;
     let first_driver = process::descendants_of(agent);
     process::sigstop(agent).expect("SIGSTOP");
     let paused = Instant::now();
@@ -156,8 +156,7 @@ async fn a_worker_killed_while_it_starts_fails_its_waiting_job_with_the_reason_a
     let api = mist.api();
     deploy(&api).await;
     let id = api.submit("quick", json!({})).await;
-    let agent = mist.pid(AGENT);
-    let driver = mist_tests::wait_for("the worker to be starting", MOMENT, || async { process::find_descendant(agent, "SparkSubmit") }).await;
+    let driver = worker_jvm(&mist).await;
     let killed = Instant::now();
     process::sigkill(driver).expect("SIGKILL");
     let job = api.wait_done(&id).await;
@@ -178,16 +177,13 @@ async fn a_worker_killed_after_handing_over_its_result_leaves_the_job_finished()
     deploy(&api).await;
     let id = api.submit("quick", json!({})).await;
     mist.wait_for_log(AGENT, &reached("agent.before_end"), MOMENT).await;
-    let driver = process::find_descendant(mist.pid(AGENT), "SparkSubmit").expect("the worker's JVM");
+    let driver = worker_jvm(&mist).await;
     let killed = Instant::now();
     process::sigkill(driver).expect("SIGKILL");
     let job = api.wait_done(&id).await;
     report("worker kill -9 while finishing, job recorded finished", killed);
     assert_eq!((job["status"].as_str(), job["jobResult"].as_i64()), (Some("finished"), Some(45)), "the result was in hand: {job}");
-    let next = api.submit("quick", json!({})).await;
-    let next = api.wait_done(&next).await;
-    assert_eq!(next["status"], "finished");
-    assert_ne!(next["workerId"], job["workerId"], "a new worker");
+    next_job_runs_on_a_new_worker(&api, &job).await;
     all_done(&api).await;
 }
 
@@ -205,10 +201,7 @@ async fn a_paused_worker_fails_its_job_at_the_perform_timeout_and_is_replaced() 
     report("worker SIGSTOP while running, job failed at performTimeout (+ grace)", paused);
     assert_eq!(job["status"], "failed", "{job}");
     assert!(error_of(&job).contains("performTimeout"), "{job}");
-    let next = api.submit("quick", json!({})).await;
-    let next = api.wait_done(&next).await;
-    assert_eq!(next["status"], "finished");
-    assert_ne!(next["workerId"], started["workerId"], "the stuck worker was replaced");
+    next_job_runs_on_a_new_worker(&api, &started).await;
     all_done(&api).await;
 }
 
@@ -218,8 +211,7 @@ async fn a_dispatcher_killed_while_a_worker_starts_is_succeeded_without_a_second
     let api = mist.api();
     deploy(&api).await;
     let id = api.submit("quick", json!({})).await;
-    let agent = mist.pid(AGENT);
-    mist_tests::wait_for("the worker to be starting", MOMENT, || async { process::find_descendant(agent, "SparkSubmit").map(|_| ()) }).await;
+    worker_jvm(&mist).await;
     let killed = Instant::now();
     mist.kill(DISPATCHER);
     mist.spawn(DISPATCHER);

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use mist_tests::cluster::{AGENT, API, DISPATCHER};
-use mist_tests::faults::scenario::{cluster, deploy, error_of, report, starts, submit_once_accepted, workers_of};
+use mist_tests::faults::scenario::{cluster, deploy, error_of, next_job_runs_on_a_new_worker, report, starts, submit_once_accepted, worker_jvm, workers_of};
 use mist_tests::faults::{process, PrivateRabbit, PrivateRedis, TcpProxy};
 
 #[tokio::test(flavor = "multi_thread")]
@@ -72,18 +72,15 @@ async fn a_worker_killed_mid_job_fails_it_with_the_reason_and_the_next_job_gets_
     deploy(&api).await;
     let running = api.submit("nap", json!({"seconds": 120.0})).await;
     let started = api.wait_status(&running, &["started"]).await;
-    let driver = process::find_descendant(mist.pid(AGENT), "SparkSubmit").expect("the worker's JVM");
+    let driver = worker_jvm(&mist).await;
     let killed = Instant::now();
     process::sigkill(driver).expect("SIGKILL");
     let job = api.wait_done(&running).await;
     report("worker kill -9, running job failed", killed);
     assert_eq!(job["status"], "failed");
     assert!(error_of(&job).contains("exited unexpectedly"), "{job}");
-    let next = api.submit("quick", json!({})).await;
-    let next = api.wait_done(&next).await;
+    next_job_runs_on_a_new_worker(&api, &started).await;
     report("worker kill -9, next job finished on a new worker", killed);
-    assert_eq!(next["status"], "finished");
-    assert_ne!(next["workerId"], started["workerId"]);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -96,7 +93,7 @@ async fn a_job_lost_with_its_worker_is_retried_when_its_endpoint_asks() {
     assert_eq!((endpoint["retries"].as_u64(), endpoint["retryBackoff"].as_str()), (Some(1), Some("0.5s")));
     let id = api.submit("nap-retried", json!({"seconds": 6.0})).await;
     api.wait_status(&id, &["started"]).await;
-    let driver = process::find_descendant(mist.pid(AGENT), "SparkSubmit").expect("the worker's JVM");
+    let driver = worker_jvm(&mist).await;
     let killed = Instant::now();
     process::sigkill(driver).expect("SIGKILL");
     let job = api.wait_done(&id).await;
@@ -265,11 +262,7 @@ async fn an_agent_killed_while_its_worker_starts_leaves_the_job_waiting_and_it_r
     deploy(&api).await;
     let id = api.submit("quick", json!({})).await;
     // The worker is being started for it: the agent has a spark-submit under it.
-    let agent = mist.pid(AGENT);
-    mist_tests::wait_for("the worker to be starting", Duration::from_secs(60), || async {
-        process::find_descendant(agent, "SparkSubmit").map(|_| ())
-    })
-    .await;
+    worker_jvm(&mist).await;
     let killed = Instant::now();
     mist.kill(AGENT);
     mist.spawn(AGENT);

@@ -80,3 +80,21 @@ pub async fn all_done(api: &ApiClient) -> usize {
     })
     .await
 }
+
+/// The pid of the worker JVM (`spark-submit`) the agent is starting or running, once there
+/// is one.
+pub async fn worker_jvm(mist: &Cluster) -> u32 {
+    let agent = mist.pid(crate::cluster::AGENT);
+    crate::wait_for("a worker JVM under the agent", Duration::from_secs(90), || async {
+        super::process::find_descendant(agent, "SparkSubmit")
+    })
+    .await
+}
+
+/// Runs `quick` and checks that it finished on another worker than `old` (a job record).
+pub async fn next_job_runs_on_a_new_worker(api: &ApiClient, old: &Value) {
+    let next = api.submit("quick", serde_json::json!({})).await;
+    let next = api.wait_done(&next).await;
+    assert_eq!(next["status"], "finished", "{next}");
+    assert_ne!(next["workerId"], old["workerId"], "a new worker: {next}");
+}
