@@ -30,7 +30,12 @@ impl Effects {
     pub async fn perform(&self, action: Action) {
         match action {
             Action::Send { agent_id, command } => {
-                if matches!(command, AgentCommand::RunJob { .. }) && mist_common::fault::drop_here("dispatcher.send_run_job") {
+                let fault_point = match command {
+                    AgentCommand::RunJob { .. } => Some("dispatcher.send_run_job"),
+                    AgentCommand::CancelJob { .. } => Some("dispatcher.send_cancel_job"),
+                    _ => None,
+                };
+                if fault_point.is_some_and(mist_common::fault::drop_here) {
                     return;
                 }
                 let key = self.topology.agent_routing_key(&agent_id);

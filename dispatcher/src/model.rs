@@ -68,11 +68,14 @@ pub struct Job {
     /// When its command was last sent: a job still `queued` long after is sent again,
     /// in case the command was lost (see `reconcile`).
     pub sent_at: Option<Instant>,
+    /// When its cancel was last sent: a job still `cancelling` long after is cancelled
+    /// again, in case the command was lost.
+    pub cancel_sent_at: Option<Instant>,
 }
 
 impl Job {
     pub fn waiting(request: JobRequest) -> Self {
-        Self { request, worker: None, sent_at: None }
+        Self { request, worker: None, sent_at: None, cancel_sent_at: None }
     }
 }
 

@@ -57,7 +57,7 @@ pub async fn rebuild(store: &Store, default: ContextConfig, model: &mut Model) -
                     worker.exclusive_job = Some(id.clone());
                 }
             }
-            model.jobs.insert(id, Box::new(Job { request, worker: job.worker_id, sent_at: None }));
+            model.jobs.insert(id, Box::new(Job { request, worker: job.worker_id, sent_at: None, cancel_sent_at: None }));
         }
     }
     let mut waiting = Vec::new();

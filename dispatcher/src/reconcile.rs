@@ -22,6 +22,8 @@ pub struct Snapshot {
     assigned: Vec<String>,
     /// Jobs sent to a worker longer than `settle` ago (they should have started by now).
     sent_long_ago: HashSet<String>,
+    /// Jobs whose cancel was sent less than `settle` ago (it may still be on its way).
+    cancels_on_their_way: HashSet<String>,
     /// How old a queued job, a command, or a worker Redis does not know must be before it
     /// is acted on: younger ones may simply be on their way (`dispatcher.settle`).
     settle: Duration,
@@ -40,6 +42,12 @@ impl Snapshot {
             jobs: model.jobs.keys().cloned().collect(),
             assigned: model.jobs.iter().filter(|(_, j)| j.worker.is_some()).map(|(id, _)| id.clone()).collect(),
             sent_long_ago: model.jobs.iter().filter(|(_, j)| j.sent_at.is_some_and(settled)).map(|(id, _)| id.clone()).collect(),
+            cancels_on_their_way: model
+                .jobs
+                .iter()
+                .filter(|(_, j)| j.cancel_sent_at.is_some_and(|at| !settled(at)))
+                .map(|(id, _)| id.clone())
+                .collect(),
             settle,
             settled_workers: model
                 .workers
@@ -67,7 +75,8 @@ async fn check(store: &Store, snapshot: Snapshot, inputs: &mpsc::Sender<Input>) 
             found.push(Input::Notice(Notice::AgentUp { agent }));
         }
     }
-    // Jobs that ended while their end event was lost, and jobs whose command was lost.
+    // Jobs that ended while their end event was lost, and jobs whose command or cancel was
+    // lost.
     for id in &snapshot.assigned {
         match store.get_job(id).await? {
             None => found.push(Input::JobEnded { job_id: id.clone() }),
@@ -75,6 +84,10 @@ async fn check(store: &Store, snapshot: Snapshot, inputs: &mpsc::Sender<Input>) 
             Some(job) if job.status == JobStatus::Queued && snapshot.sent_long_ago.contains(id) => {
                 tracing::warn!(job.id = %id, "a job sent to its worker has not started; sending it again");
                 found.push(Input::NotStarted { job_id: id.clone() });
+            }
+            Some(job) if job.status == JobStatus::Cancelling && !snapshot.cancels_on_their_way.contains(id) => {
+                tracing::warn!(job.id = %id, "a cancelled job is still running; cancelling it again");
+                found.push(Input::Cancelling { job_id: id.clone() });
             }
             Some(_) => {}
         }

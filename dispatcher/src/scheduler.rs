@@ -21,7 +21,8 @@ pub enum Input {
     Request(JobRequest),
     /// The job is done (finished, failed, canceled), or was refused by its worker.
     JobEnded { job_id: String },
-    /// A user asked to cancel a started job.
+    /// A user asked to cancel a started job (or, seen again by the periodic check, the job
+    /// is still `cancelling` long after its cancel was sent).
     Cancelling { job_id: String },
     /// An agent missed its heartbeats: its workers are gone.
     AgentLost { agent_id: String },
@@ -54,13 +55,7 @@ pub fn handle(model: &mut Model, input: Input, now: Instant) -> Vec<Action> {
     match input {
         Input::Request(request) => accept(model, request, &mut actions),
         Input::JobEnded { job_id } => job_ended(model, &job_id, now, &mut actions),
-        Input::Cancelling { job_id } => {
-            if let Some(worker) = model.jobs.get(&job_id).and_then(|j| j.worker.clone()) {
-                if let Some(agent_id) = model.workers.get(&worker).map(|w| w.agent_id.clone()) {
-                    actions.push(Action::Send { agent_id, command: AgentCommand::CancelJob { job_id, worker_id: worker } });
-                }
-            }
-        }
+        Input::Cancelling { job_id } => cancel(model, job_id, now, &mut actions),
         Input::AgentLost { agent_id } => {
             model.agents.remove(&agent_id);
             workers_lost(model, &agent_id, &format!("agent {agent_id} lost (no heartbeat)"), &mut actions);
@@ -399,6 +394,14 @@ fn resend(model: &mut Model, job_id: &str, now: Instant, actions: &mut Vec<Actio
         job.sent_at = Some(now);
         actions.push(run_command(job_id, worker, &job.request));
     }
+}
+
+fn cancel(model: &mut Model, job_id: String, now: Instant, actions: &mut Vec<Action>) {
+    let Some(job) = model.jobs.get_mut(&job_id) else { return };
+    let Some(worker) = job.worker.as_ref().and_then(|w| model.workers.get(w)) else { return };
+    job.cancel_sent_at = Some(now);
+    let command = AgentCommand::CancelJob { job_id, worker_id: worker.id.clone() };
+    actions.push(Action::Send { agent_id: worker.agent_id.clone(), command });
 }
 
 fn run_command(job_id: &str, worker: &Worker, request: &JobRequest) -> Action {

@@ -315,3 +315,21 @@ async fn a_dispatcher_paused_while_a_job_runs_takes_its_end_when_resumed_and_goe
     assert_eq!((starts(&api, &running).await, starts(&api, &waiting).await), (1, 1));
     all_done(&api).await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cancel_lost_on_its_way_to_the_agent_is_sent_again_and_the_job_does_not_stay_cancelling() {
+    let mist = cluster(&[("FAILPOINTS", "dispatcher.send_cancel_job=1*return")]).await;
+    let api = mist.api();
+    deploy(&api).await;
+    let id = api.submit("spark_nap", json!({"seconds": 120.0})).await;
+    api.wait_status(&id, &["started"]).await;
+    api.delete(&format!("/jobs/{id}")).await.ok_json();
+    mist.wait_for_log(DISPATCHER, &reached("dispatcher.send_cancel_job"), MOMENT).await;
+    let lost = Instant::now();
+    let job = api.wait_done(&id).await;
+    report("cancel lost, sent again and the job canceled", lost);
+    assert_eq!(job["status"], "canceled", "{job}");
+    let log = std::fs::read_to_string(mist.dir.join("mist-dispatcher.log")).unwrap_or_default();
+    assert!(log.contains("a cancelled job is still running; cancelling it again"), "the dispatcher cancelled it again");
+    all_done(&api).await;
+}
