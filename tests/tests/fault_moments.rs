@@ -333,3 +333,21 @@ async fn a_cancel_lost_on_its_way_to_the_agent_is_sent_again_and_the_job_does_no
     assert!(log.contains("a cancelled job is still running; cancelling it again"), "the dispatcher cancelled it again");
     all_done(&api).await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_worker_paused_while_it_starts_is_killed_at_the_start_timeout_and_its_job_fails_naming_it() {
+    let mist = cluster(&[("MIST__AGENT__START_TIMEOUT", "6s")]).await;
+    let api = mist.api();
+    deploy(&api).await;
+    let id = api.submit("quick", json!({})).await;
+    let jvm = worker_jvm(&mist).await;
+    process::sigstop(jvm).expect("SIGSTOP");
+    let paused = Instant::now();
+    let job = api.wait_done(&id).await;
+    report("worker SIGSTOP while starting, job failed at agent.start_timeout", paused);
+    assert_eq!(job["status"], "failed", "{job}");
+    assert!(error_of(&job).contains("did not come up within 6s (agent.start_timeout)"), "{job}");
+    assert!(process::wait_gone(jvm, MOMENT).await, "the paused JVM was killed");
+    assert_eq!(starts(&api, &id).await, 0, "it never started");
+    all_done(&api).await;
+}
