@@ -12,7 +12,10 @@ use serde_json::json;
 
 use mist_tests::cluster::{AGENT, API, DISPATCHER};
 use mist_tests::faults::process;
-use mist_tests::faults::scenario::{all_done, cluster, deploy, error_of, next_job_runs_on_a_new_worker, report, starts, worker_jvm, workers_of};
+use mist_tests::faults::scenario::{
+    all_done, cluster, deploy, error_of, next_job_runs_on_a_new_worker, report, restart_while_the_worker_starts, starts, worker_jvm,
+    workers_of,
+};
 
 /// What a fault point logs when it fires.
 fn reached(point: &str) -> String {
@@ -210,15 +213,8 @@ async fn a_dispatcher_killed_while_a_worker_starts_is_succeeded_without_a_second
     let mist = cluster(&[]).await;
     let api = mist.api();
     deploy(&api).await;
-    let id = api.submit("quick", json!({})).await;
-    worker_jvm(&mist).await;
-    let killed = Instant::now();
-    mist.kill(DISPATCHER);
-    mist.spawn(DISPATCHER);
-    let job = api.wait_done(&id).await;
+    let (_, killed) = restart_while_the_worker_starts(&mist, &api, DISPATCHER).await;
     report("dispatcher kill -9 while a worker starts, job finished", killed);
-    assert_eq!(job["status"], "finished", "{job}");
-    assert_eq!(starts(&api, &id).await, 1);
     assert_eq!(workers_of(&api, "ctx").await, 1, "the restarted dispatcher used the worker that was starting");
     all_done(&api).await;
 }

@@ -9,7 +9,10 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use mist_tests::cluster::{AGENT, API, DISPATCHER};
-use mist_tests::faults::scenario::{cluster, deploy, error_of, next_job_runs_on_a_new_worker, report, starts, submit_once_accepted, worker_jvm, workers_of};
+use mist_tests::faults::scenario::{
+    cluster, deploy, error_of, next_job_runs_on_a_new_worker, report, restart_while_the_worker_starts, starts, submit_once_accepted,
+    worker_jvm, workers_of,
+};
 use mist_tests::faults::{process, PrivateRabbit, PrivateRedis, TcpProxy};
 
 #[tokio::test(flavor = "multi_thread")]
@@ -260,16 +263,8 @@ async fn an_agent_killed_while_its_worker_starts_leaves_the_job_waiting_and_it_r
     let mist = cluster(&[]).await;
     let api = mist.api();
     deploy(&api).await;
-    let id = api.submit("quick", json!({})).await;
-    // The worker is being started for it: the agent has a spark-submit under it.
-    worker_jvm(&mist).await;
-    let killed = Instant::now();
-    mist.kill(AGENT);
-    mist.spawn(AGENT);
-    let job = api.wait_done(&id).await;
+    let (_, killed) = restart_while_the_worker_starts(&mist, &api, AGENT).await;
     report("agent kill -9 while its worker starts, job finished on the restarted agent", killed);
-    assert_eq!(job["status"], "finished", "{job}");
-    assert_eq!(starts(&api, &id).await, 1);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -98,3 +98,17 @@ pub async fn next_job_runs_on_a_new_worker(api: &ApiClient, old: &Value) {
     assert_eq!(next["status"], "finished", "{next}");
     assert_ne!(next["workerId"], old["workerId"], "a new worker: {next}");
 }
+
+/// Submits `quick`, kills `part` (`kill -9`) while the job's worker JVM is starting, and
+/// starts it again. Returns the job once done, and when the kill was.
+pub async fn restart_while_the_worker_starts(mist: &Cluster, api: &ApiClient, part: &str) -> (Value, Instant) {
+    let id = api.submit("quick", serde_json::json!({})).await;
+    worker_jvm(mist).await;
+    let killed = Instant::now();
+    mist.kill(part);
+    mist.spawn(part);
+    let job = api.wait_done(&id).await;
+    assert_eq!(job["status"], "finished", "{job}");
+    assert_eq!(starts(api, &id).await, 1, "it ran once");
+    (job, killed)
+}
