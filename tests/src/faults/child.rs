@@ -4,6 +4,7 @@
 //! that is when the test process ends without dropping the server (killed, aborted).
 
 use std::io;
+use std::path::Path;
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -190,6 +191,24 @@ impl Slot {
     pub fn kill(&self) {
         if let Some(mut process) = self.lock().take() {
             process.kill();
+        }
+    }
+
+    /// Polls `probe` every `every` until the server says it is ready; panics, quoting the
+    /// end of its `log`, if it exits first or `limit` passes. `what` names it.
+    pub async fn wait_ready<F, Fut>(&self, what: &str, limit: Duration, every: Duration, log: &Path, mut probe: F)
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = bool>,
+    {
+        let deadline = Instant::now() + limit;
+        loop {
+            if probe().await {
+                return;
+            }
+            assert!(self.is_running(), "{what} exited while starting:\n{}", super::log_tail(log, 30));
+            assert!(Instant::now() < deadline, "{what} was not ready within {limit:?}:\n{}", super::log_tail(log, 30));
+            tokio::time::sleep(every).await;
         }
     }
 

@@ -15,7 +15,7 @@ use std::fs::OpenOptions;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use lapin::{Connection, ConnectionProperties};
 
@@ -196,20 +196,8 @@ impl PrivateRabbit {
     }
 
     async fn wait_ready(&self) {
-        let deadline = Instant::now() + READY_LIMIT;
-        loop {
-            if accepts_amqp(&self.url()).await {
-                return;
-            }
-            assert!(self.is_running(), "RabbitMQ {} exited while starting:\n{}", self.node, self.log_tail(30));
-            assert!(
-                Instant::now() < deadline,
-                "RabbitMQ {} did not accept AMQP within {READY_LIMIT:?}:\n{}",
-                self.node,
-                self.log_tail(30)
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        let (what, url) = (format!("RabbitMQ {}", self.node), self.url());
+        self.process.wait_ready(&what, READY_LIMIT, Duration::from_millis(100), &self.log_path(), || accepts_amqp(&url)).await
     }
 }
 

@@ -5,7 +5,7 @@
 use std::fs::OpenOptions;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::child::{ServerProcess, Slot};
 
@@ -102,20 +102,8 @@ impl PrivateRedis {
 
     /// Until it answers `PING` and `INFO persistence` says `loading:0`.
     async fn wait_ready(&self) {
-        let deadline = Instant::now() + READY_LIMIT;
-        loop {
-            if answers(&self.url()).await {
-                return;
-            }
-            assert!(self.is_running(), "Redis on port {} exited while starting:\n{}", self.port, self.log_tail(20));
-            assert!(
-                Instant::now() < deadline,
-                "Redis on port {} did not answer within {READY_LIMIT:?}:\n{}",
-                self.port,
-                self.log_tail(20)
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        let (what, url) = (format!("Redis on port {}", self.port), self.url());
+        self.process.wait_ready(&what, READY_LIMIT, Duration::from_millis(20), &self.log_path(), || answers(&url)).await
     }
 }
 
